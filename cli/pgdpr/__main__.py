@@ -1,0 +1,3 @@
+from pgdpr.main import cli
+
+cli()

