@@ -15,7 +15,7 @@ from pgdpr.db import PgdprError
 TABLE_KEYS = {"name", "subject", "link", "on_erase", "retain", "title", "purpose", "legal_basis",
               "retention", "recipients", "source", "columns"}
 COLUMN_KEYS = {"category", "erase", "sensitive", "sensitive_when", "part_of_record", "label"}
-SUBJECT_KEYS = {"table", "key", "tenant", "identifying", "anonymized"}
+SUBJECT_KEYS = {"table", "key", "tenant", "identifying", "anonymized", "area"}
 
 
 def split_name(qualified: str, entry: str) -> tuple[str, str]:
@@ -74,7 +74,7 @@ def declarations(catalog: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         calls.append(("gdpr.declare_subject", {
             "p_kind": kind, "p_schema": schema, "p_table": table, "p_key": _required(spec, "key", entry),
             "p_tenant": spec.get("tenant"), "p_identifying": list(spec.get("identifying", [])),
-            "p_anonymized_column": spec.get("anonymized")}))
+            "p_anonymized_column": spec.get("anonymized"), "p_area": spec.get("area")}))
     for position, spec in enumerate(catalog.get("table", [])):
         entry = f"table {spec.get('name', f'#{position + 1}')}"
         _unknown(set(spec), TABLE_KEYS, entry)

@@ -15,6 +15,8 @@ CREATE TABLE gdpr.subject_kind (
     tenant_column      name,                -- NULL for single-tenant schemas
     identifying        name[] NOT NULL DEFAULT '{}',  -- columns whose values identify the subject
     anonymized_column  name,                -- timestamptz column set when the subject is erased
+    -- the rights area guarding this kind's sensitive columns (seed S6: "customers", "staff")
+    area               text NOT NULL CHECK (area ~ '^[a-z][a-z0-9_]{0,62}$'),
     UNIQUE (table_schema, table_name)
 );
 COMMENT ON TABLE gdpr.subject_kind IS 'Kinds of data subject (customer, staff, ...) and their root table';

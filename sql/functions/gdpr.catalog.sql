@@ -43,7 +43,7 @@ END $$;
 CREATE OR REPLACE FUNCTION gdpr.declare_subject(
     p_kind text, p_schema name, p_table name, p_key name,
     p_tenant name DEFAULT NULL, p_identifying name[] DEFAULT '{}',
-    p_anonymized_column name DEFAULT NULL)
+    p_anonymized_column name DEFAULT NULL, p_area text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -68,15 +68,19 @@ BEGIN
         RAISE EXCEPTION 'catalog entry %.anonymized: column % must be a date or timestamp', v_entry,
             quote_ident(p_anonymized_column);
     END IF;
+    IF COALESCE(p_area, p_kind) !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'catalog entry %.area: a rights area is lower-case letters, digits and _', v_entry;
+    END IF;
     INSERT INTO gdpr.subject_kind AS s
-        (kind, table_schema, table_name, key_column, tenant_column, identifying, anonymized_column)
-    VALUES (p_kind, p_schema, p_table, p_key, p_tenant, COALESCE(p_identifying, '{}'), p_anonymized_column)
-    ON CONFLICT (kind) DO UPDATE SET
+        (kind, table_schema, table_name, key_column, tenant_column, identifying, anonymized_column, area)
+    VALUES (p_kind, p_schema, p_table, p_key, p_tenant, COALESCE(p_identifying, '{}'), p_anonymized_column,
+            COALESCE(p_area, p_kind))
+    ON CONFLICT (kind) DO UPDATE SET area = excluded.area,
         table_schema = excluded.table_schema, table_name = excluded.table_name,
         key_column = excluded.key_column, tenant_column = excluded.tenant_column,
         identifying = excluded.identifying, anonymized_column = excluded.anonymized_column;
 END $$;
-COMMENT ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name) IS
+COMMENT ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name, text) IS
     'Declare a kind of data subject and its root table';
 
 CREATE OR REPLACE FUNCTION gdpr.declare_table(
@@ -326,12 +330,12 @@ END $$;
 COMMENT ON FUNCTION gdpr.subject_filter(name, name, text, text, text) IS
     'WHERE clause selecting a declared table''s rows of the matched subjects (generated from the catalog)';
 
-REVOKE ALL ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.declare_table(name, name, text, text, text, text, text, text, text, text,
     name, name, name, name, name, interval, boolean, text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.declare_column(name, name, name, text, text, boolean, text, boolean, text, text, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.forget_subject(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name) TO pgdpr_admin;
+GRANT EXECUTE ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name, text) TO pgdpr_admin;
 GRANT EXECUTE ON FUNCTION gdpr.declare_table(name, name, text, text, text, text, text, text, text, text,
     name, name, name, name, name, interval, boolean, text, text, integer) TO pgdpr_admin;
 GRANT EXECUTE ON FUNCTION gdpr.declare_column(name, name, name, text, text, boolean, text, boolean, text, text, name) TO pgdpr_admin;
