@@ -12,6 +12,6 @@ def test_factory_fills_every_customer_table(conn):
     for i, (schema, table) in enumerate(tables):
         where = conn.execute("SELECT gdpr.subject_filter(%s, %s, 't', '= $1', '= $2')", (schema, table)).fetchone()[0]
         conn.execute(f'PREPARE count_{i} (bigint, bigint) AS SELECT count(*) FROM "{schema}"."{table}" t WHERE {where}')
-        count = conn.execute(f"EXECUTE count_{i} (%s, %s)", (customer.id, customer.club_id)).fetchone()[0]
+        count = conn.execute(f"EXECUTE count_{i} ({int(customer.id)}, {int(customer.club_id)})").fetchone()[0]
         expected = {"customers": 1, "addresses": 1, "custom_field_values": 2, "consents": 2}.get(table, 3)
         assert count == expected, f"{schema}.{table}"
