@@ -68,6 +68,8 @@ BEGIN
         RAISE EXCEPTION 'catalog entry %.anonymized: column % must be a date or timestamp', v_entry,
             quote_ident(p_anonymized_column);
     END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO pgdpr_owner', p_schema);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO pgdpr_owner', p_schema, p_table);
     IF COALESCE(p_area, p_kind) !~ '^[a-z][a-z0-9_]{0,62}$' THEN
         RAISE EXCEPTION 'catalog entry %.area: a rights area is lower-case letters, digits and _', v_entry;
     END IF;
@@ -180,6 +182,11 @@ BEGIN
                 quote_ident(p_retain_column);
         END IF;
     END IF;
+
+    -- The engine's SECURITY DEFINER functions (owned by pgdpr_owner) read, scrub and
+    -- delete the declared rows; the declaring DBA owns the table and grants that here.
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO pgdpr_owner', p_schema);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO pgdpr_owner', p_schema, p_table);
 
     INSERT INTO gdpr.catalog_table AS t
         (table_schema, table_name, kind, link, link_column, parent_schema, parent_name, parent_column,
