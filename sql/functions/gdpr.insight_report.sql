@@ -1,0 +1,347 @@
+-- The Data Insight Report (seed S1, GDPR Art. 15) and its tabular form for the
+-- portable export (seed S2, GDPR Art. 20): everything the catalog says is held on
+-- one subject, with the information Art. 15(1)(a)-(h) requires beside the data.
+--
+-- Generic: every statement is generated from the catalog (gdpr.catalog_table,
+-- gdpr.catalog_column, gdpr.subject_filter), identifiers quoted with format('%I'),
+-- values passed as parameters. One set-based query per declared table.
+--
+-- Sensitive columns (seed S7) go through gdpr.render_sensitive() with the caller's
+-- access level computed once per call: the same rendering the masking views use.
+-- Tenant isolation (seed S9): an unknown subject, another club's subject and a
+-- malformed key all give the same error, so nothing can probe other clubs.
+
+-- The generated SELECT and the section header of every declared table of a kind.
+-- Each statement takes $1 = subject key (text, cast to the key's type), $2 = the
+-- subject's tenant (text, cast to the tenant column's type), $3 = sensitive access
+-- level, $4 = a regular expression matching the subject's sensitive values (NULL
+-- when the caller may see them), $5 = what such a value reads as; it returns (row
+-- count, jsonb array of the rows, one object per row, every column but the tenant
+-- column, sensitive ones rendered, the subject's sensitive values masked inside
+-- free text too: staff write CPR numbers into log lines, seed S7 "locked wherever
+-- shown"). secrets is a SELECT of the table's sensitive values of the subject.
+CREATE OR REPLACE FUNCTION gdpr.insight_sections(p_kind text)
+RETURNS TABLE (table_schema name, table_name name, section_position integer, meta jsonb, statement text,
+               secrets text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH subject AS (
+        SELECT k.kind, k.tenant_column,
+               pg_catalog.format_type(ka.atttypid, ka.atttypmod) AS key_type,
+               pg_catalog.format_type(ta.atttypid, ta.atttypmod) AS tenant_type
+          FROM gdpr.subject_kind k
+          JOIN pg_catalog.pg_attribute ka
+            ON ka.attrelid = pg_catalog.format('%I.%I', k.table_schema, k.table_name)::pg_catalog.regclass
+           AND ka.attname = k.key_column
+          LEFT JOIN pg_catalog.pg_attribute ta
+            ON ta.attrelid = ka.attrelid AND ta.attname = k.tenant_column
+         WHERE k.kind = p_kind
+    ), declared AS (
+        SELECT ct.*, pg_catalog.format('%I.%I', ct.table_schema, ct.table_name)::pg_catalog.regclass AS rel
+          FROM gdpr.catalog_table ct
+         WHERE ct.kind = p_kind
+    ), cols AS (
+        SELECT d.table_schema, d.table_name, a.attnum, a.attname,
+               pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_name,
+               c.category, COALESCE(c.sensitive, false) AS sensitive, c.sensitive_when,
+               c.label_da, c.label_en,
+               CASE
+                   WHEN c.sensitive THEN pg_catalog.format(
+                       'gdpr.render_sensitive(t.%I::text, $3) AS %I', a.attname, a.attname)
+                   WHEN c.sensitive_when IS NOT NULL THEN pg_catalog.format(
+                       'CASE WHEN t.%I THEN gdpr.render_sensitive(t.%I::text, $3) ELSE t.%I::text END AS %I',
+                       c.sensitive_when, a.attname, a.attname, a.attname)
+                   WHEN c.category = 'free_text' THEN pg_catalog.format(
+                       'CASE WHEN $4 IS NULL THEN t.%I::text ELSE pg_catalog.regexp_replace(t.%I::text, $4, $5, ''g'') END AS %I',
+                       a.attname, a.attname, a.attname)
+                   ELSE pg_catalog.format('t.%I', a.attname)
+               END AS expr,
+               CASE
+                   WHEN c.sensitive THEN pg_catalog.format('t.%I::text', a.attname)
+                   WHEN c.sensitive_when IS NOT NULL THEN pg_catalog.format(
+                       'CASE WHEN t.%I THEN t.%I::text END', c.sensitive_when, a.attname)
+               END AS secret_expr
+          FROM declared d
+          CROSS JOIN subject s
+          JOIN pg_catalog.pg_attribute a
+            ON a.attrelid = d.rel AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.attname IS DISTINCT FROM s.tenant_column  -- the club id is not the customer's data
+          LEFT JOIN gdpr.catalog_column c
+            ON c.table_schema = d.table_schema AND c.table_name = d.table_name AND c.column_name = a.attname
+    ), ordering AS (
+        -- rows in primary key order (without the tenant column), for a stable report
+        SELECT d.table_schema, d.table_name,
+               pg_catalog.string_agg(pg_catalog.format('x.%I', a.attname), ', ' ORDER BY k.ord) AS order_by
+          FROM declared d
+          CROSS JOIN subject s
+          JOIN pg_catalog.pg_constraint pk ON pk.conrelid = d.rel AND pk.contype = 'p'
+          CROSS JOIN LATERAL pg_catalog.unnest(pk.conkey) WITH ORDINALITY AS k(attnum, ord)
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = d.rel AND a.attnum = k.attnum
+         WHERE a.attname IS DISTINCT FROM s.tenant_column
+         GROUP BY d.table_schema, d.table_name
+    )
+    SELECT d.table_schema, d.table_name, d.position,
+           pg_catalog.jsonb_build_object(
+               'table', pg_catalog.format('%I.%I', d.table_schema, d.table_name),
+               'link', d.link, 'on_erase', d.on_erase,
+               'title_da', d.title_da, 'title_en', d.title_en,
+               'purpose', d.purpose, 'legal_basis', d.legal_basis, 'retention', d.retention,
+               'recipients', d.recipients, 'source', d.source,
+               'categories', COALESCE((
+                   SELECT pg_catalog.jsonb_agg(DISTINCT c.category) FROM cols c
+                    WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name
+                      AND c.category IS NOT NULL), '[]'),
+               'columns', (
+                   SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                              'name', c.attname, 'type', c.type_name, 'category', c.category,
+                              'sensitive', c.sensitive OR c.sensitive_when IS NOT NULL,
+                              'label_da', c.label_da, 'label_en', c.label_en) ORDER BY c.attnum)
+                     FROM cols c WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name)),
+           pg_catalog.format(
+               'SELECT pg_catalog.count(*)::integer, COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)%s), ''[]'') '
+               'FROM (SELECT %s FROM %I.%I t WHERE %s) x',
+               ' ORDER BY ' || o.order_by,
+               (SELECT pg_catalog.string_agg(c.expr, ', ' ORDER BY c.attnum) FROM cols c
+                 WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name),
+               d.table_schema, d.table_name,
+               gdpr.subject_filter(d.table_schema, d.table_name, 't',
+                   pg_catalog.format('= $1::%s', s.key_type),
+                   CASE WHEN s.tenant_type IS NOT NULL THEN pg_catalog.format('= $2::%s', s.tenant_type) END)),
+           (SELECT pg_catalog.format('SELECT v FROM %I.%I t CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[%s]) AS v WHERE %s',
+                       d.table_schema, d.table_name, pg_catalog.string_agg(c.secret_expr, ', ' ORDER BY c.attnum),
+                       gdpr.subject_filter(d.table_schema, d.table_name, 't',
+                           pg_catalog.format('= $1::%s', s.key_type),
+                           CASE WHEN s.tenant_type IS NOT NULL THEN pg_catalog.format('= $2::%s', s.tenant_type) END))
+              FROM cols c
+             WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name AND c.secret_expr IS NOT NULL
+            HAVING pg_catalog.count(*) > 0)
+      FROM declared d
+      CROSS JOIN subject s
+      LEFT JOIN ordering o ON o.table_schema = d.table_schema AND o.table_name = d.table_name
+$$;
+ALTER FUNCTION gdpr.insight_sections(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.insight_sections(text) FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.insight_sections(text) IS
+    'Internal: the generated per-table SELECT and section header of every declared table of a subject kind';
+
+-- The data subject's rights (Art. 15(1)(e)-(f), Art. 77), in Danish and English.
+CREATE OR REPLACE FUNCTION gdpr.insight_rights() RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT '[
+      {"right": "access", "article": "15", "da": "Ret til indsigt i de oplysninger, vi behandler om dig", "en": "The right of access to the data we process about you"},
+      {"right": "rectification", "article": "16", "da": "Ret til at få urigtige oplysninger berigtiget", "en": "The right to have inaccurate data rectified"},
+      {"right": "erasure", "article": "17", "da": "Ret til sletning (\"retten til at blive glemt\"), hvor vi ikke har pligt til at opbevare oplysningerne", "en": "The right to erasure (\"right to be forgotten\") where we are not obliged to keep the data"},
+      {"right": "restriction", "article": "18", "da": "Ret til begrænsning af behandlingen", "en": "The right to restriction of processing"},
+      {"right": "portability", "article": "20", "da": "Ret til at modtage dine oplysninger i et maskinlæsbart format (dataportabilitet)", "en": "The right to receive your data in a machine-readable format (data portability)"},
+      {"right": "objection", "article": "21", "da": "Ret til indsigelse mod behandling baseret på legitim interesse", "en": "The right to object to processing based on legitimate interest"},
+      {"right": "complaint", "article": "77", "da": "Ret til at klage til Datatilsynet, Carl Jacobsens Vej 35, 2500 Valby, dt@datatilsynet.dk, www.datatilsynet.dk", "en": "The right to lodge a complaint with the Danish Data Protection Agency (Datatilsynet), Carl Jacobsens Vej 35, 2500 Valby, dt@datatilsynet.dk, www.datatilsynet.dk"}
+    ]'::jsonb
+$$;
+COMMENT ON FUNCTION gdpr.insight_rights() IS 'The data subject''s rights (GDPR Art. 15-21, 77), Danish and English';
+
+-- Everything held on one subject, as jsonb, without writing the audit event (the
+-- callers below do). Resolves and checks the tenant; raises no_data_found with the
+-- same message for an unknown subject, another tenant's subject or a malformed key.
+CREATE OR REPLACE FUNCTION gdpr.insight_collect(p_kind text, p_subject_key text, p_tenant text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kind gdpr.subject_kind;
+    v_key_type text;
+    v_tenant_type text;
+    v_tenant text;
+    v_found bigint := 0;
+    v_key text;
+    v_subject_tenant text;
+    v_anonymized_at timestamptz;
+    v_access text;
+    v_statements text[];
+    v_metas jsonb[];
+    v_secrets_sql text;
+    v_pattern text;
+    v_replacement text;
+    v_count integer;
+    v_rows jsonb;
+    v_sections jsonb := '[]';
+    v_total bigint := 0;
+    v_history jsonb;
+    v_information jsonb;
+    v_anonymized jsonb;
+    v_not_found text;
+BEGIN
+    SELECT * INTO v_kind FROM gdpr.subject_kind WHERE kind = p_kind;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown subject kind %', quote_literal(left(p_kind, 63))
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_tenant := gdpr.acting_tenant(p_tenant);
+    v_not_found := format('%s %s not found', v_kind.kind, left(COALESCE(p_subject_key, ''), 40))
+        || CASE WHEN v_tenant IS NOT NULL THEN format(' in club %s', v_tenant) ELSE '' END;
+
+    SELECT format_type(a.atttypid, a.atttypmod),
+           (SELECT format_type(b.atttypid, b.atttypmod) FROM pg_catalog.pg_attribute b
+             WHERE b.attrelid = a.attrelid AND b.attname = v_kind.tenant_column)
+      INTO v_key_type, v_tenant_type
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = format('%I.%I', v_kind.table_schema, v_kind.table_name)::regclass
+       AND a.attname = v_kind.key_column;
+
+    -- The subject row: canonical key, its tenant, its anonymised state.
+    BEGIN
+        EXECUTE format(
+            'SELECT count(*), min(s.%I::text), min(%s::text), min(%s) FROM %I.%I s WHERE s.%I = $1::%s%s',
+            v_kind.key_column,
+            CASE WHEN v_kind.tenant_column IS NOT NULL THEN format('s.%I', v_kind.tenant_column) ELSE 'NULL' END,
+            CASE WHEN v_kind.anonymized_column IS NOT NULL
+                 THEN format('s.%I::timestamptz', v_kind.anonymized_column) ELSE 'NULL::timestamptz' END,
+            v_kind.table_schema, v_kind.table_name, v_kind.key_column, v_key_type,
+            CASE WHEN v_kind.tenant_column IS NOT NULL AND v_tenant IS NOT NULL
+                 THEN format(' AND s.%I = $2::%s', v_kind.tenant_column, v_tenant_type) ELSE '' END)
+          INTO v_found, v_key, v_subject_tenant, v_anonymized_at
+          USING p_subject_key, v_tenant;
+    EXCEPTION WHEN data_exception THEN  -- a malformed key: same answer as an unknown one
+        v_found := 0;
+    END;
+    IF v_found = 0 THEN
+        RAISE EXCEPTION '%', v_not_found USING ERRCODE = 'no_data_found';
+    ELSIF v_found > 1 THEN
+        RAISE EXCEPTION '% % exists in more than one club: name the club', v_kind.kind, v_key
+            USING ERRCODE = 'cardinality_violation';
+    END IF;
+
+    -- Evaluated once per call (performance-floor.md), the same function the masking views use.
+    v_access := gdpr.sensitive_access_of(gdpr.caller(), v_kind.area);
+    SELECT array_agg(i.statement ORDER BY i.section_position, i.table_schema, i.table_name),
+           array_agg(i.meta ORDER BY i.section_position, i.table_schema, i.table_name),
+           string_agg(i.secrets, ' UNION ALL ')
+      INTO v_statements, v_metas, v_secrets_sql
+      FROM gdpr.insight_sections(p_kind) i;
+
+    -- Without the right, the subject's own sensitive values (4 characters or more) are
+    -- masked inside free text as well: one pattern per call, whole values only.
+    IF v_access <> 'allowed' THEN
+        IF v_secrets_sql IS NOT NULL THEN
+            EXECUTE format($q$
+                SELECT '(?<![[:alnum:]])(?:' || string_agg(DISTINCT pg_catalog.regexp_replace(p, '([^[:alnum:]])', '\\\1', 'g'), '|')
+                       || ')(?![[:alnum:]])'
+                  FROM (SELECT v FROM (%s) s WHERE v IS NOT NULL AND length(v) >= 4) s
+                 CROSS JOIN LATERAL unnest(CASE WHEN v ~ '^[0-9]{10}$'  -- a CPR number, also as DDMMYY-SSSS
+                                               THEN ARRAY[v, substr(v, 1, 6) || '-' || substr(v, 7)]
+                                               ELSE ARRAY[v] END) AS p$q$, v_secrets_sql)
+              INTO v_pattern USING v_key, v_subject_tenant;
+            v_replacement := COALESCE(gdpr.render_sensitive('x', v_access), '');
+        END IF;
+    END IF;
+
+    FOR i IN 1 .. COALESCE(array_length(v_statements, 1), 0) LOOP
+        EXECUTE v_statements[i] INTO v_count, v_rows
+          USING v_key, v_subject_tenant, v_access, v_pattern, v_replacement;
+        v_total := v_total + v_count;
+        v_sections := v_sections || jsonb_build_array(
+            v_metas[i] || jsonb_build_object('count', v_count, 'rows', v_rows));
+    END LOOP;
+
+    -- When pgdpr revealed or changed this subject's data (Art. 15 / Art. 5(2)):
+    -- date, action, purpose; never who did it.
+    SELECT COALESCE(jsonb_agg(jsonb_build_object(
+               'at', e.at, 'action', e.action, 'purpose', e.purpose, 'format', e.details ->> 'format')
+               ORDER BY e.at, e.id), '[]')
+      INTO v_history
+      FROM gdpr.audit_event e
+     WHERE e.kind = p_kind AND e.subject_key = v_key AND e.tenant IS NOT DISTINCT FROM v_subject_tenant;
+
+    -- Art. 15(1)(a)-(h): purposes, categories, recipients, retention, source, rights.
+    SELECT jsonb_build_object(
+               'controller', v_subject_tenant,
+               'purposes', (SELECT jsonb_agg(DISTINCT jsonb_build_object('purpose', s ->> 'purpose',
+                                                                          'legal_basis', s ->> 'legal_basis'))
+                              FROM jsonb_array_elements(v_sections) s),
+               'categories', COALESCE((SELECT jsonb_agg(DISTINCT c)
+                                         FROM jsonb_array_elements(v_sections) s,
+                                              jsonb_array_elements(s -> 'categories') c), '[]'),
+               'recipients', (SELECT jsonb_agg(DISTINCT s -> 'recipients') FROM jsonb_array_elements(v_sections) s),
+               'sources', (SELECT jsonb_agg(DISTINCT s -> 'source') FROM jsonb_array_elements(v_sections) s),
+               'retention', (SELECT jsonb_agg(jsonb_build_object('title_da', s ->> 'title_da',
+                                 'title_en', s ->> 'title_en', 'retention', s ->> 'retention') ORDER BY o)
+                               FROM jsonb_array_elements(v_sections) WITH ORDINALITY AS x(s, o)),
+               'rights', gdpr.insight_rights(),
+               'automated_decisions', 'Ingen automatiske afgørelser / no automated decision-making (Art. 22)',
+               'generated_at', statement_timestamp())
+      INTO v_information;
+
+    IF v_anonymized_at IS NOT NULL THEN
+        v_anonymized := jsonb_build_object('at', v_anonymized_at, 'kept', COALESCE((
+            SELECT jsonb_agg(jsonb_build_object('table', s ->> 'table', 'title_da', s ->> 'title_da',
+                       'title_en', s ->> 'title_en', 'count', (s ->> 'count')::int, 'on_erase', s ->> 'on_erase',
+                       'retention', s ->> 'retention') ORDER BY o)
+              FROM jsonb_array_elements(v_sections) WITH ORDINALITY AS x(s, o)
+             WHERE (s ->> 'count')::int > 0), '[]'));
+    END IF;
+
+    RETURN jsonb_build_object(
+        'subject', jsonb_build_object('kind', v_kind.kind, 'key', v_key, 'tenant', v_subject_tenant,
+                                      'anonymized_at', v_anonymized_at),
+        'anonymized', v_anonymized,
+        'sensitive_access', v_access,
+        'information', v_information,
+        'sections', v_sections,
+        'row_count', v_total,
+        'access_history', v_history);
+END $$;
+ALTER FUNCTION gdpr.insight_collect(text, text, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.insight_collect(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.insight_collect(text, text, text) IS
+    'Internal: the insight report of one subject without its audit event (use gdpr.insight_report)';
+
+-- The Data Insight Report (seed S1, Art. 15): one call a DBA can run in psql.
+CREATE OR REPLACE FUNCTION gdpr.insight_report(
+    p_kind text, p_subject_key text, p_tenant text DEFAULT NULL,
+    p_purpose text DEFAULT 'insight report', p_format text DEFAULT 'json')
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_report jsonb;
+BEGIN
+    v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
+    PERFORM gdpr.audit('insight_report', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
+        p_purpose, jsonb_build_object('format', left(p_format, 20),
+                                      'sections', jsonb_array_length(v_report -> 'sections'),
+                                      'rows', v_report -> 'row_count'));
+    RETURN v_report;
+END $$;
+ALTER FUNCTION gdpr.insight_report(text, text, text, text, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.insight_report(text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.insight_report(text, text, text, text, text) TO pgdpr_staff, pgdpr_admin;
+COMMENT ON FUNCTION gdpr.insight_report(text, text, text, text, text) IS
+    'Data Insight Report (GDPR Art. 15): all data held on one subject, the Art. 15(1) information and its '
+    'access history, sensitive values rendered for the caller; writes one audit event';
+
+-- The portable form (seed S2, Art. 20): one row per field of every record.
+CREATE OR REPLACE FUNCTION gdpr.insight_rows(
+    p_kind text, p_subject_key text, p_tenant text DEFAULT NULL,
+    p_purpose text DEFAULT 'data export', p_format text DEFAULT 'csv')
+RETURNS TABLE (section text, title_da text, title_en text, record integer,
+               field text, label_da text, label_en text, value text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_report jsonb;
+BEGIN
+    v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
+    PERFORM gdpr.audit('export', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
+        p_purpose, jsonb_build_object('format', left(p_format, 20),
+                                      'sections', jsonb_array_length(v_report -> 'sections'),
+                                      'rows', v_report -> 'row_count'));
+    RETURN QUERY
+        SELECT s ->> 'table', s ->> 'title_da', s ->> 'title_en', r.ord::integer,
+               c ->> 'name', c ->> 'label_da', c ->> 'label_en',
+               (r.rec -> (c ->> 'name')) #>> '{}'   -- jsonb text: dates already ISO-8601
+          FROM jsonb_array_elements(v_report -> 'sections') WITH ORDINALITY AS sec(s, spos)
+          CROSS JOIN LATERAL jsonb_array_elements(s -> 'rows') WITH ORDINALITY AS r(rec, ord)
+          CROSS JOIN LATERAL jsonb_array_elements(s -> 'columns') WITH ORDINALITY AS col(c, cpos)
+         ORDER BY sec.spos, r.ord, col.cpos;
+END $$;
+ALTER FUNCTION gdpr.insight_rows(text, text, text, text, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.insight_rows(text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.insight_rows(text, text, text, text, text) TO pgdpr_staff, pgdpr_admin;
+COMMENT ON FUNCTION gdpr.insight_rows(text, text, text, text, text) IS
+    'Portable export (GDPR Art. 20): the insight report as (section, record, field, value) rows; '
+    'writes one audit event';
