@@ -124,4 +124,7 @@ def apply(conn: psycopg.Connection, path: Path) -> int:
         for function, args in calls:
             named = ", ".join(f"{name} => %({name})s" for name in args)
             conn.execute(f"SELECT {function}({named})", args)
+        # regenerate the protected views and row policies from the new catalog
+        if conn.execute("SELECT to_regprocedure('gdpr.refresh_views()') IS NOT NULL").fetchone()[0]:
+            conn.execute("SELECT gdpr.refresh_views()")
     return len(calls)

@@ -2,17 +2,39 @@
 -- shared by the masking views, the insight report and the export, so every path
 -- shows a caller the same thing: the value, 'kræver login', or nothing.
 --
--- Until a right is granted, every role but a superuser or the database owner reads
--- 'kræver login' (the vendor's own staff are blocked by default, seed S7).
+-- Rights are per staff group and area (gdpr.group_right); a role's level is the most
+-- permissive of its groups' (allowed > not_allowed > hidden), not_allowed without a
+-- group. A superuser or the database owner reads every value; the vendor's support
+-- role never does (seed S7: the vendor's own staff are blocked by default).
+--
+-- Cost: the views evaluate the level ONCE per query as an uncorrelated scalar
+-- subquery, (SELECT gdpr.sensitive_access('customers')), which PostgreSQL turns into
+-- an InitPlan; only the inlinable gdpr.render_sensitive() runs per row.
 
 -- The access level of a role to an area's sensitive columns: 'allowed',
--- 'not_allowed' or 'hidden'.
+-- 'not_allowed' or 'hidden'. SECURITY DEFINER: it reads gdpr.group_right, which the
+-- staff roles cannot read themselves. Other SECURITY DEFINER functions call it as
+-- gdpr.sensitive_access_of(gdpr.caller(), area).
 CREATE OR REPLACE FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN r.rolsuper OR r.oid = d.datdba THEN 'allowed' ELSE 'not_allowed' END
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE
+        WHEN r.rolsuper OR r.oid = d.datdba THEN 'allowed'
+        WHEN pg_catalog.pg_has_role(r.oid, 'pgdpr_support', 'MEMBER') THEN 'not_allowed'
+        ELSE COALESCE((
+            SELECT CASE pg_catalog.max(CASE COALESCE(gr.view_sensitive, 'not_allowed')
+                                         WHEN 'allowed' THEN 3 WHEN 'not_allowed' THEN 2 ELSE 1 END)
+                       WHEN 3 THEN 'allowed' WHEN 2 THEN 'not_allowed' WHEN 1 THEN 'hidden' END
+              FROM gdpr.staff_group g
+              JOIN pg_catalog.pg_roles gro ON gro.rolname = g.group_role
+              LEFT JOIN gdpr.group_right gr ON gr.group_role = g.group_role AND gr.area = p_area
+             WHERE pg_catalog.pg_has_role(r.oid, gro.oid, 'MEMBER')), 'not_allowed')
+    END
       FROM pg_catalog.pg_roles r, pg_catalog.pg_database d
      WHERE r.rolname = p_role AND d.datname = pg_catalog.current_database()
 $$;
+ALTER FUNCTION gdpr.sensitive_access_of(name, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.sensitive_access_of(name, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.sensitive_access_of(name, text) TO pgdpr_staff, pgdpr_admin, pgdpr_support;
 COMMENT ON FUNCTION gdpr.sensitive_access_of(name, text) IS
     'Access level (allowed, not_allowed, hidden) of a role to the sensitive columns of an area';
 
@@ -24,8 +46,8 @@ $$;
 COMMENT ON FUNCTION gdpr.sensitive_access(text) IS
     'Access level (allowed, not_allowed, hidden) of the current role to an area''s sensitive columns';
 
--- How a sensitive value reads at an access level. Inlinable: callers compute the
--- access once per query (an uncorrelated subquery, an InitPlan) and pass it in.
+-- How a sensitive value reads at an access level. Inlinable (plain SQL, no SET):
+-- callers compute the access once per query and pass it in.
 CREATE OR REPLACE FUNCTION gdpr.render_sensitive(p_value text, p_access text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE p_access WHEN 'allowed' THEN p_value WHEN 'hidden' THEN NULL::text
@@ -33,3 +55,61 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 COMMENT ON FUNCTION gdpr.render_sensitive(text, text) IS
     'A sensitive value as a caller at the given access level reads it: the value, ''kræver login'' or NULL';
+
+-- Register access (seed FAQ 7, which pgdpr lifts): 'none' (no rows), 'read' or
+-- 'write' on an area's tables, the most permissive of the role's groups. A NULL area
+-- (a tenant table outside the catalog: classes, resources, ...) takes the role's
+-- best level in any area. Superuser/database owner: write; support role: read;
+-- staff without a group: read (the default); any other role: none.
+CREATE OR REPLACE FUNCTION gdpr.register_access_of(p_role name, p_area text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE
+        WHEN r.rolsuper OR r.oid = d.datdba THEN 'write'
+        WHEN pg_catalog.pg_has_role(r.oid, 'pgdpr_support', 'MEMBER') THEN 'read'
+        ELSE COALESCE((
+            SELECT CASE pg_catalog.max(CASE COALESCE(gr.register_access, 'read')
+                                         WHEN 'write' THEN 3 WHEN 'read' THEN 2 ELSE 1 END)
+                       WHEN 3 THEN 'write' WHEN 2 THEN 'read' WHEN 1 THEN 'none' END
+              FROM gdpr.staff_group g
+              JOIN pg_catalog.pg_roles gro ON gro.rolname = g.group_role
+              LEFT JOIN gdpr.group_right gr ON gr.group_role = g.group_role
+                    AND (gr.area = p_area OR p_area IS NULL)
+             WHERE pg_catalog.pg_has_role(r.oid, gro.oid, 'MEMBER')),
+            CASE WHEN pg_catalog.pg_has_role(r.oid, 'pgdpr_staff', 'MEMBER') THEN 'read' ELSE 'none' END)
+    END
+      FROM pg_catalog.pg_roles r, pg_catalog.pg_database d
+     WHERE r.rolname = p_role AND d.datname = pg_catalog.current_database()
+$$;
+ALTER FUNCTION gdpr.register_access_of(name, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.register_access_of(name, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.register_access_of(name, text) TO pgdpr_staff, pgdpr_admin, pgdpr_support;
+COMMENT ON FUNCTION gdpr.register_access_of(name, text) IS
+    'Register access (none, read, write) of a role to an area''s tables';
+
+CREATE OR REPLACE FUNCTION gdpr.register_access(p_area text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT gdpr.register_access_of(CURRENT_USER, p_area)
+$$;
+COMMENT ON FUNCTION gdpr.register_access(text) IS
+    'Register access (none, read, write) of the current role to an area''s tables';
+
+-- The tenants whose rows the support role may read now: those with a granted, not
+-- revoked, not expired gdpr.support_grant. Empty for every other role. Used by the
+-- support policy of each tenant table as (SELECT gdpr.support_tenants(CURRENT_USER))
+-- (an InitPlan); p_role must be the caller or a role it is a member of, so nobody can
+-- ask on the support role's behalf which clubs granted access.
+CREATE OR REPLACE FUNCTION gdpr.support_tenants(p_role name) RETURNS text[]
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT COALESCE(pg_catalog.array_agg(DISTINCT s.tenant), '{}')
+      FROM gdpr.support_grant s
+     WHERE s.revoked_at IS NULL AND s.expires_at > pg_catalog.now()
+       AND EXISTS (SELECT FROM pg_catalog.pg_roles r
+                    WHERE r.rolname = p_role AND NOT r.rolsuper
+                      AND pg_catalog.pg_has_role(r.oid, 'pgdpr_support', 'MEMBER')
+                      AND pg_catalog.pg_has_role(gdpr.caller(), r.oid, 'MEMBER'))
+$$;
+ALTER FUNCTION gdpr.support_tenants(name) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.support_tenants(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.support_tenants(name) TO pgdpr_staff, pgdpr_admin, pgdpr_support;
+COMMENT ON FUNCTION gdpr.support_tenants(name) IS
+    'Tenants that granted the support role access that has not expired (empty for other roles)';

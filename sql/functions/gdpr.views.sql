@@ -1,0 +1,295 @@
+-- The generated protected views (design.md, "Security model"; seed S6, S7, S9).
+--
+-- gdpr.refresh_views() builds, from the catalog, one view <schema>_app.<table> (the
+-- club schema: club_app) for every declared table and for every other table of that
+-- schema that carries the tenant column, and puts row security on the base tables:
+--   * views are security_barrier and owned by pgdpr_view_owner (no BYPASSRLS), so the
+--     base tables' forced row policies filter every read by the querying role's club;
+--   * each sensitive column reads gdpr.render_sensitive(col::text, access) with the
+--     access computed ONCE per query, (SELECT gdpr.sensitive_access(area)) (InitPlan);
+--     a sensitive_when column is masked only on the rows where its flag is true;
+--   * (SELECT gdpr.register_access(area)) <> 'none' gates the rows (register access);
+--   * writes go through one INSTEAD OF trigger, gdpr.view_write(), which needs
+--     register access write, and the 'allowed' right to write a sensitive column;
+--   * the tenant policy is <tenant col> = (SELECT gdpr.current_tenant())::<type>: no
+--     table read, an index key, evaluated once; the support policy (for reads through
+--     the views only) lets pgdpr_support see a club while its grant lasts.
+-- Staff and application roles get privileges on the views only, never on base tables.
+-- Run by `pgdpr migrate` and `pgdpr catalog apply`, as the owner of the tables.
+
+-- The app schema of a base schema: club -> club_app.
+CREATE OR REPLACE FUNCTION gdpr.app_schema(p_schema name) RETURNS name
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (p_schema || '_app')::name
+$$;
+
+-- The tables refresh_views() protects: declared ones (with area and tenant column)
+-- and the schema's other tables having a tenant column of a subject kind there; the
+-- tenant table itself (the target of the root table's tenant foreign key) is keyed
+-- by its own key column.
+CREATE OR REPLACE FUNCTION gdpr.protected_tables()
+RETURNS TABLE (table_schema name, table_name name, relid oid, area text, tenant_column name,
+               tenant_type text, declared boolean)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH schemas AS (
+        SELECT DISTINCT t.table_schema FROM gdpr.catalog_table t
+    ), tenant_columns AS (
+        SELECT DISTINCT k.table_schema, k.tenant_column FROM gdpr.subject_kind k WHERE k.tenant_column IS NOT NULL
+    ), tenant_tables AS (
+        -- the referenced side of the root table's single-column tenant foreign key
+        SELECT DISTINCT rc.oid AS relid, ra.attname AS key_column
+          FROM gdpr.subject_kind k
+          JOIN pg_catalog.pg_class c ON c.relname = k.table_name
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace AND n.nspname = k.table_schema
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = k.tenant_column
+          JOIN pg_catalog.pg_constraint f ON f.conrelid = c.oid AND f.contype = 'f'
+               AND f.conkey = ARRAY[a.attnum]
+          JOIN pg_catalog.pg_class rc ON rc.oid = f.confrelid
+          JOIN pg_catalog.pg_attribute ra ON ra.attrelid = rc.oid AND ra.attnum = f.confkey[1]
+    ), candidates AS (
+        SELECT n.nspname AS table_schema, c.relname AS table_name, c.oid AS relid
+          FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+           AND n.nspname IN (SELECT s.table_schema FROM schemas s)
+    )
+    SELECT c.table_schema, c.table_name, c.relid, k.area,
+           COALESCE(tt.key_column, a.attname),
+           pg_catalog.format_type(ta.atttypid, ta.atttypmod),
+           ct.table_name IS NOT NULL
+      FROM candidates c
+      LEFT JOIN gdpr.catalog_table ct ON ct.table_schema = c.table_schema AND ct.table_name = c.table_name
+      LEFT JOIN gdpr.subject_kind k ON k.kind = ct.kind
+      LEFT JOIN tenant_tables tt ON tt.relid = c.relid
+      LEFT JOIN LATERAL (
+            SELECT a.attname FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = c.relid AND NOT a.attisdropped AND a.attnum > 0
+               AND a.attname IN (SELECT tc.tenant_column FROM tenant_columns tc
+                                  WHERE tc.table_schema = c.table_schema
+                                    AND (k.tenant_column IS NULL OR tc.tenant_column = k.tenant_column))
+             ORDER BY a.attnum LIMIT 1) a ON true
+      LEFT JOIN pg_catalog.pg_attribute ta ON ta.attrelid = c.relid AND ta.attname = COALESCE(tt.key_column, a.attname)
+     WHERE ct.table_name IS NOT NULL OR tt.relid IS NOT NULL OR a.attname IS NOT NULL
+     ORDER BY 1, 2
+$$;
+REVOKE ALL ON FUNCTION gdpr.protected_tables() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.protected_tables() TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.protected_tables() IS
+    'Tables that get a protected view and row security: declared ones and the tenant-keyed rest of their schemas';
+
+-- (Re)generate every protected view, its trigger and grants, and the row policies.
+CREATE OR REPLACE FUNCTION gdpr.refresh_views() RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_t record;
+    v_app name;
+    v_columns text;
+    v_view text;
+    v_count integer := 0;
+    v_stale record;
+    v_area_literal text;
+BEGIN
+    -- Drop the views generated before (marked by their comment); they are rebuilt below.
+    FOR v_stale IN
+        SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'v' AND pg_catalog.obj_description(c.oid, 'pg_class') LIKE 'pgdpr generated view%'
+    LOOP
+        EXECUTE pg_catalog.format('DROP VIEW IF EXISTS %I.%I CASCADE', v_stale.nspname, v_stale.relname);
+    END LOOP;
+
+    FOR v_t IN SELECT * FROM gdpr.protected_tables() LOOP
+        v_app := gdpr.app_schema(v_t.table_schema);
+        v_area_literal := COALESCE(pg_catalog.quote_literal(v_t.area), 'NULL::text');
+        EXECUTE pg_catalog.format('CREATE SCHEMA IF NOT EXISTS %I', v_app);
+        EXECUTE pg_catalog.format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', v_app);
+        EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO pgdpr_staff, pgdpr_support, pgdpr_admin', v_app);
+        EXECUTE pg_catalog.format('GRANT USAGE, CREATE ON SCHEMA %I TO pgdpr_view_owner', v_app);
+        EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO pgdpr_view_owner, pgdpr_owner', v_t.table_schema);
+
+        -- Row security, enabled and forced (the owner too; pgdpr_owner bypasses it and
+        -- its functions check the tenant themselves).
+        IF v_t.tenant_column IS NOT NULL THEN
+            EXECUTE pg_catalog.format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', v_t.table_schema, v_t.table_name);
+            EXECUTE pg_catalog.format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', v_t.table_schema, v_t.table_name);
+            EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pgdpr_tenant ON %I.%I', v_t.table_schema, v_t.table_name);
+            EXECUTE pg_catalog.format(
+                'CREATE POLICY pgdpr_tenant ON %I.%I USING (%I = (SELECT gdpr.current_tenant())::%s)',
+                v_t.table_schema, v_t.table_name, v_t.tenant_column, v_t.tenant_type);
+            EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pgdpr_support ON %I.%I', v_t.table_schema, v_t.table_name);
+            EXECUTE pg_catalog.format(
+                'CREATE POLICY pgdpr_support ON %I.%I FOR SELECT TO pgdpr_view_owner '
+                'USING (%I = ANY ((SELECT gdpr.support_tenants(CURRENT_USER))::%s[]))',
+                v_t.table_schema, v_t.table_name, v_t.tenant_column, v_t.tenant_type);
+        END IF;
+
+        -- The view's select list: sensitive columns rendered per caller, the rest as is.
+        SELECT pg_catalog.string_agg(
+                 CASE
+                   WHEN cc.sensitive THEN pg_catalog.format(
+                       'gdpr.render_sensitive(t.%1$I::text, (SELECT gdpr.sensitive_access(%2$s))) AS %1$I',
+                       a.attname, v_area_literal)
+                   WHEN cc.sensitive_when IS NOT NULL THEN pg_catalog.format(
+                       'CASE WHEN t.%3$I THEN gdpr.render_sensitive(t.%1$I::text, (SELECT gdpr.sensitive_access(%2$s))) '
+                       'ELSE t.%1$I::text END AS %1$I',
+                       a.attname, v_area_literal, cc.sensitive_when)
+                   ELSE pg_catalog.format('t.%I', a.attname)
+                 END, ', ' ORDER BY a.attnum)
+          INTO v_columns
+          FROM pg_catalog.pg_attribute a
+          LEFT JOIN gdpr.catalog_column cc ON cc.table_schema = v_t.table_schema
+               AND cc.table_name = v_t.table_name AND cc.column_name = a.attname
+         WHERE a.attrelid = v_t.relid AND a.attnum > 0 AND NOT a.attisdropped;
+
+        v_view := pg_catalog.format('%I.%I', v_app, v_t.table_name);
+        EXECUTE pg_catalog.format(
+            'CREATE VIEW %s WITH (security_barrier) AS SELECT %s FROM %I.%I t '
+            'WHERE (SELECT gdpr.register_access(%s)) <> %L',
+            v_view, v_columns, v_t.table_schema, v_t.table_name, v_area_literal, 'none');
+        EXECUTE pg_catalog.format('COMMENT ON VIEW %s IS %L', v_view,
+            pg_catalog.format('pgdpr generated view of %I.%I (gdpr.refresh_views): sensitive columns per caller',
+                              v_t.table_schema, v_t.table_name));
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER write_through INSTEAD OF INSERT OR UPDATE OR DELETE ON %s '
+            'FOR EACH ROW EXECUTE FUNCTION gdpr.view_write(%L, %L, %L, %L)',
+            v_view, v_t.table_schema, v_t.table_name, COALESCE(v_t.area, ''), COALESCE(v_t.tenant_column, ''));
+        EXECUTE pg_catalog.format('GRANT SELECT ON %I.%I TO pgdpr_view_owner', v_t.table_schema, v_t.table_name);
+        EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO pgdpr_owner',
+                                  v_t.table_schema, v_t.table_name);
+        EXECUTE pg_catalog.format('ALTER VIEW %s OWNER TO pgdpr_view_owner', v_view);
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', v_view);
+        EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO pgdpr_staff', v_view);
+        EXECUTE pg_catalog.format('GRANT SELECT ON %s TO pgdpr_support, pgdpr_admin', v_view);
+        v_count := v_count + 1;
+    END LOOP;
+    RETURN v_count;
+END $$;
+REVOKE ALL ON FUNCTION gdpr.refresh_views() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.refresh_views() TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.refresh_views() IS
+    'Regenerate the protected views (<schema>_app.*) and the row policies from the catalog; run as the tables'' owner';
+
+-- INSTEAD OF trigger of every generated view: one write path that checks register
+-- access 'write', keeps the caller in their own club, and writes a sensitive column
+-- only for a caller with the 'allowed' right (an unchanged masked value is left
+-- alone). Database errors are re-raised without their DETAIL, which would print the
+-- whole failing row, sensitive values included.
+CREATE OR REPLACE FUNCTION gdpr.view_write() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_schema name := tg_argv[0];
+    v_table name := tg_argv[1];
+    v_area text := NULLIF(tg_argv[2], '');
+    v_tenant_column name := NULLIF(tg_argv[3], '');
+    v_caller name := gdpr.caller();
+    v_tenant text;
+    v_new jsonb;
+    v_old jsonb;
+    v_sensitive name[];
+    v_columns name[];
+    v_key_where text;
+    v_result jsonb;
+    v_message text;
+    v_state text;
+    v_constraint text;
+BEGIN
+    IF gdpr.register_access_of(v_caller, v_area) <> 'write' THEN
+        RAISE EXCEPTION 'role % may not change %.%: register access is not write', v_caller, v_schema, v_table
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF v_tenant_column IS NOT NULL THEN
+        v_tenant := gdpr.acting_tenant(NULL);
+    END IF;
+    IF tg_op <> 'DELETE' THEN
+        v_new := pg_catalog.to_jsonb(NEW);
+    END IF;
+    IF tg_op <> 'INSERT' THEN
+        v_old := pg_catalog.to_jsonb(OLD);
+    END IF;
+
+    -- the columns that are sensitive in this row (a sensitive_when flag set before or after)
+    SELECT COALESCE(pg_catalog.array_agg(c.column_name), '{}') INTO v_sensitive
+      FROM gdpr.catalog_column c
+     WHERE c.table_schema = v_schema AND c.table_name = v_table
+       AND (c.sensitive OR (c.sensitive_when IS NOT NULL
+            AND (COALESCE((v_new->>c.sensitive_when)::boolean, false)
+                 OR COALESCE((v_old->>c.sensitive_when)::boolean, false))));
+
+    IF v_tenant_column IS NOT NULL AND v_tenant IS NOT NULL THEN
+        IF tg_op = 'INSERT' AND v_new->>v_tenant_column IS NULL THEN
+            v_new := v_new || pg_catalog.jsonb_build_object(v_tenant_column, v_tenant);
+        ELSIF tg_op <> 'DELETE' AND v_new->>v_tenant_column IS DISTINCT FROM v_tenant THEN
+            RAISE EXCEPTION 'role % may only write rows of its own club', v_caller
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END IF;
+
+    -- the primary key of the base table selects the row (the view shows it unmasked)
+    IF tg_op <> 'INSERT' THEN
+        SELECT pg_catalog.string_agg(pg_catalog.format('t.%I = ($1->>%L)::%s', a.attname, a.attname,
+                                     pg_catalog.format_type(a.atttypid, a.atttypmod)), ' AND ')
+          INTO v_key_where
+          FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+         WHERE i.indrelid = pg_catalog.format('%I.%I', v_schema, v_table)::regclass AND i.indisprimary;
+        IF v_key_where IS NULL THEN
+            RAISE EXCEPTION '%.% has no primary key: write the base table through an engine function',
+                v_schema, v_table USING ERRCODE = 'feature_not_supported';
+        END IF;
+        IF v_tenant_column IS NOT NULL AND v_tenant IS NOT NULL THEN
+            v_key_where := v_key_where || pg_catalog.format(' AND t.%I::text = %L', v_tenant_column, v_tenant);
+        END IF;
+    END IF;
+
+    BEGIN
+        IF tg_op = 'INSERT' THEN
+            SELECT pg_catalog.array_agg(k) INTO v_columns
+              FROM pg_catalog.jsonb_each(v_new) AS e(k, v) WHERE v <> 'null'::jsonb;
+            IF v_columns && v_sensitive AND gdpr.sensitive_access_of(v_caller, v_area) <> 'allowed' THEN
+                RAISE EXCEPTION 'role % may not write sensitive values of %.%', v_caller, v_schema, v_table
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            EXECUTE pg_catalog.format(
+                'INSERT INTO %I.%I AS t (%s) SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%I.%I, $1) r '
+                'RETURNING pg_catalog.to_jsonb(t)',
+                v_schema, v_table,
+                (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ') FROM pg_catalog.unnest(v_columns) c),
+                (SELECT pg_catalog.string_agg(pg_catalog.format('r.%I', c), ', ') FROM pg_catalog.unnest(v_columns) c),
+                v_schema, v_table)
+              INTO v_result USING v_new;
+            -- give back generated values (keys, defaults), the sensitive ones as the caller wrote them
+            NEW := pg_catalog.jsonb_populate_record(NEW, v_result - v_sensitive::text[]);
+            RETURN NEW;
+        ELSIF tg_op = 'UPDATE' THEN
+            SELECT pg_catalog.array_agg(k) INTO v_columns
+              FROM pg_catalog.jsonb_each(v_new) AS e(k, v) WHERE v IS DISTINCT FROM v_old->k;
+            IF v_columns && v_sensitive AND gdpr.sensitive_access_of(v_caller, v_area) <> 'allowed' THEN
+                RAISE EXCEPTION 'role % may not write sensitive values of %.%', v_caller, v_schema, v_table
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            IF v_columns IS NOT NULL THEN
+                EXECUTE pg_catalog.format(
+                    'UPDATE %I.%I AS t SET (%s) = (SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%I.%I, $2) r) '
+                    'WHERE %s',
+                    v_schema, v_table,
+                    (SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ') FROM pg_catalog.unnest(v_columns) c),
+                    (SELECT pg_catalog.string_agg(pg_catalog.format('r.%I', c), ', ') FROM pg_catalog.unnest(v_columns) c),
+                    v_schema, v_table, v_key_where)
+                  USING v_old, v_new - (SELECT COALESCE(pg_catalog.array_agg(k), '{}') FROM pg_catalog.jsonb_object_keys(v_new) k
+                                          WHERE k <> ALL (v_columns));
+            END IF;
+            RETURN NEW;
+        ELSE
+            EXECUTE pg_catalog.format('DELETE FROM %I.%I AS t WHERE %s', v_schema, v_table, v_key_where) USING v_old;
+            RETURN OLD;
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE,
+                                v_constraint = CONSTRAINT_NAME;
+        RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, CONSTRAINT = COALESCE(v_constraint, '');
+    END;
+END $$;
+ALTER FUNCTION gdpr.view_write() OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.view_write() FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.view_write() IS
+    'INSTEAD OF trigger of the generated views: register access, own club, sensitive columns only with the right';
