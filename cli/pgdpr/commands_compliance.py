@@ -1,0 +1,59 @@
+"""`pgdpr compliance-report`: the record of processing activities (GDPR Art. 30,
+seed S10), built by gdpr.compliance_record from the catalog and the live database;
+this module only renders it (HTML for print, Markdown, JSON)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import jinja2
+
+from pgdpr.main import pass_context
+
+CATEGORY_LABELS = {
+    "name": "Navn / name", "address": "Adresse / address", "contact": "Kontakt / contact",
+    "national_id": "CPR-nummer / national id", "bank": "Bankoplysninger / bank details",
+    "birthdate": "Fødselsdato / birth date", "free_text": "Fritekst / free text", "photo": "Foto / photo",
+    "identifier": "Identifikator / identifier", "other": "Andet / other",
+}
+
+
+def environment(output_format: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pgdpr", "templates"),
+        autoescape=output_format == "html",  # every value from the database is escaped in HTML
+        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["category"] = lambda c: CATEGORY_LABELS.get(c, c)
+    env.filters["md"] = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
+    env.filters["yesno"] = lambda v: "ja / yes" if v else "nej / no"
+    return env
+
+
+def render(record: dict, output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n"
+    template = environment(output_format).get_template(f"compliance.{output_format}.j2")
+    return template.render(r=record)
+
+
+@click.command("compliance-report")
+@click.option("--club", "tenant", help="The club (tenant key); staff get their own club, admins may name any "
+              "or none for the whole installation")
+@click.option("--format", "output_format", type=click.Choice(["html", "md", "json"]), default="html")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE")
+@pass_context
+def compliance_report_command(ctx, tenant: str | None, output_format: str, output: Path | None) -> None:
+    """The record of processing activities (GDPR Art. 30) of a club: what is kept,
+    where, why, for how long, to whom, and the security measures in force."""
+    record = ctx.connect().execute("SELECT gdpr.compliance_record(%s)", (tenant,)).fetchone()[0]
+    text = render(record, output_format)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"compliance report written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+COMMANDS = [compliance_report_command]
