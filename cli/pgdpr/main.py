@@ -72,6 +72,10 @@ def register() -> None:
     for module in (commands_migrate, commands_catalog, commands_server, commands_demo):
         for command in module.COMMANDS:
             cli.add_command(command)
+    from pgdpr import commands_catalog_coverage, commands_compliance  # noqa: F401  (catalog check/discover)
+
+    for command in commands_compliance.COMMANDS:
+        cli.add_command(command)
 
 
 register()
