@@ -16,7 +16,7 @@
 -- subject's tenant (text, cast to the tenant column's type), $3 = sensitive access
 -- level, $4 = a regular expression matching the subject's sensitive values (NULL
 -- when the caller may see them), $5 = what such a value reads as; it returns (row
--- count, jsonb array of the rows, one object per row, every column but the tenant
+-- count, json array of the rows, one object per row, every column but the tenant
 -- column, sensitive ones rendered, the subject's sensitive values masked inside
 -- free text too: staff write CPR numbers into log lines, seed S7 "locked wherever
 -- shown"). secrets is a SELECT of the table's sensitive values of the subject.
@@ -97,7 +97,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                               'label_da', c.label_da, 'label_en', c.label_en) ORDER BY c.attnum)
                      FROM cols c WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name)),
            pg_catalog.format(
-               'SELECT pg_catalog.count(*)::integer, COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)%s), ''[]'') '
+               'SELECT pg_catalog.count(*)::integer, COALESCE(pg_catalog.json_agg(x%s), ''[]'') '
                'FROM (SELECT %s FROM %I.%I t WHERE %s) x',
                ' ORDER BY ' || o.order_by,
                (SELECT pg_catalog.string_agg(c.expr, ', ' ORDER BY c.attnum) FROM cols c
@@ -123,6 +123,65 @@ REVOKE ALL ON FUNCTION gdpr.insight_sections(text) FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.insight_sections(text) IS
     'Internal: the generated per-table SELECT and section header of every declared table of a subject kind';
 
+-- What the generated statements depend on: the kind's catalog rows, the declared
+-- tables' columns and primary keys, and the installed SQL (gdpr.subject_filter may change).
+CREATE OR REPLACE FUNCTION gdpr.insight_fingerprint(p_kind text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH declared AS (
+        SELECT ct, pg_catalog.to_regclass(pg_catalog.format('%I.%I', ct.table_schema, ct.table_name)) AS rel
+          FROM gdpr.catalog_table ct
+         WHERE ct.kind = p_kind
+    )
+    SELECT pg_catalog.md5(pg_catalog.concat_ws('|',
+        (SELECT i.sql_digest FROM gdpr.install_state i),
+        (SELECT k::text FROM gdpr.subject_kind k WHERE k.kind = p_kind),
+        (SELECT pg_catalog.string_agg(d.ct::text, ';' ORDER BY d.rel) FROM declared d),
+        (SELECT pg_catalog.string_agg(cc::text, ';' ORDER BY cc.table_schema, cc.table_name, cc.column_name)
+           FROM gdpr.catalog_column cc JOIN gdpr.catalog_table ct USING (table_schema, table_name)
+          WHERE ct.kind = p_kind),
+        (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(',', a.attrelid, a.attnum, a.attname, a.atttypid,
+                    a.atttypmod, a.attisdropped), ';' ORDER BY a.attrelid, a.attnum)
+           FROM declared d JOIN pg_catalog.pg_attribute a ON a.attrelid = d.rel AND a.attnum > 0),
+        (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(',', c.conrelid, c.conkey), ';' ORDER BY c.conrelid)
+           FROM declared d JOIN pg_catalog.pg_constraint c ON c.conrelid = d.rel AND c.contype = 'p')))
+$$;
+ALTER FUNCTION gdpr.insight_fingerprint(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.insight_fingerprint(text) FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.insight_fingerprint(text) IS
+    'Internal: digest of everything the generated insight statements of a kind depend on';
+
+-- The generated statements of a kind, from the cache while its fingerprint holds,
+-- else generated and (where the transaction may write) cached again.
+CREATE OR REPLACE FUNCTION gdpr.insight_statements(p_kind text) RETURNS gdpr.insight_statement
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_fingerprint text := gdpr.insight_fingerprint(p_kind);
+    v_cached gdpr.insight_statement;
+BEGIN
+    SELECT * INTO v_cached FROM gdpr.insight_statement WHERE kind = p_kind;
+    IF FOUND AND v_cached.fingerprint = v_fingerprint THEN
+        RETURN v_cached;
+    END IF;
+    SELECT p_kind, v_fingerprint,
+           COALESCE(array_agg(i.statement ORDER BY i.section_position, i.table_schema, i.table_name), '{}'),
+           COALESCE(array_agg(i.meta ORDER BY i.section_position, i.table_schema, i.table_name), '{}'),
+           string_agg(i.secrets, ' UNION ALL '), now()
+      INTO v_cached
+      FROM gdpr.insight_sections(p_kind) i;
+    IF current_setting('transaction_read_only') = 'off' THEN  -- a hot standby just generates
+        INSERT INTO gdpr.insight_statement AS c (kind, fingerprint, statements, metas, secrets, built_at)
+        VALUES (v_cached.kind, v_cached.fingerprint, v_cached.statements, v_cached.metas, v_cached.secrets,
+                v_cached.built_at)
+        ON CONFLICT (kind) DO UPDATE SET fingerprint = excluded.fingerprint, statements = excluded.statements,
+            metas = excluded.metas, secrets = excluded.secrets, built_at = excluded.built_at;
+    END IF;
+    RETURN v_cached;
+END $$;
+ALTER FUNCTION gdpr.insight_statements(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.insight_statements(text) FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.insight_statements(text) IS
+    'Internal: the generated insight report statements of a subject kind (cached in gdpr.insight_statement)';
+
 -- The data subject's rights (Art. 15(1)(e)-(f), Art. 77), in Danish and English.
 CREATE OR REPLACE FUNCTION gdpr.insight_rights() RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -143,7 +202,7 @@ COMMENT ON FUNCTION gdpr.insight_rights() IS 'The data subject''s rights (GDPR A
 -- same message for an unknown subject, another tenant's subject or a malformed key.
 CREATE OR REPLACE FUNCTION gdpr.insight_collect(p_kind text, p_subject_key text, p_tenant text)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_kind gdpr.subject_kind;
     v_key_type text;
@@ -154,18 +213,16 @@ DECLARE
     v_subject_tenant text;
     v_anonymized_at timestamptz;
     v_access text;
+    v_cache gdpr.insight_statement;
     v_statements text[];
     v_metas jsonb[];
     v_secrets_sql text;
     v_pattern text;
     v_replacement text;
     v_count integer;
-    v_rows jsonb;
-    v_sections jsonb := '[]';
-    v_total bigint := 0;
-    v_history jsonb;
-    v_information jsonb;
-    v_anonymized jsonb;
+    v_rows json;
+    v_counts integer[] := '{}';
+    v_rowsets json[] := '{}';
     v_not_found text;
 BEGIN
     SELECT * INTO v_kind FROM gdpr.subject_kind WHERE kind = p_kind;
@@ -210,82 +267,84 @@ BEGIN
 
     -- Evaluated once per call (performance-floor.md), the same function the masking views use.
     v_access := gdpr.sensitive_access_of(gdpr.caller(), v_kind.area);
-    SELECT array_agg(i.statement ORDER BY i.section_position, i.table_schema, i.table_name),
-           array_agg(i.meta ORDER BY i.section_position, i.table_schema, i.table_name),
-           string_agg(i.secrets, ' UNION ALL ')
-      INTO v_statements, v_metas, v_secrets_sql
-      FROM gdpr.insight_sections(p_kind) i;
+    v_cache := gdpr.insight_statements(p_kind);
+    v_statements := v_cache.statements;
+    v_metas := v_cache.metas;
+    v_secrets_sql := v_cache.secrets;
 
     -- Without the right, the subject's own sensitive values (4 characters or more) are
     -- masked inside free text as well: one pattern per call, whole values only.
-    IF v_access <> 'allowed' THEN
-        IF v_secrets_sql IS NOT NULL THEN
-            EXECUTE format($q$
-                SELECT '(?<![[:alnum:]])(?:' || string_agg(DISTINCT pg_catalog.regexp_replace(p, '([^[:alnum:]])', '\\\1', 'g'), '|')
-                       || ')(?![[:alnum:]])'
-                  FROM (SELECT v FROM (%s) s WHERE v IS NOT NULL AND length(v) >= 4) s
-                 CROSS JOIN LATERAL unnest(CASE WHEN v ~ '^[0-9]{10}$'  -- a CPR number, also as DDMMYY-SSSS
-                                               THEN ARRAY[v, substr(v, 1, 6) || '-' || substr(v, 7)]
-                                               ELSE ARRAY[v] END) AS p$q$, v_secrets_sql)
-              INTO v_pattern USING v_key, v_subject_tenant;
-            v_replacement := COALESCE(gdpr.render_sensitive('x', v_access), '');
-        END IF;
+    IF v_access <> 'allowed' AND v_secrets_sql IS NOT NULL THEN
+        EXECUTE format($q$
+            SELECT '(?<![[:alnum:]])(?:' || string_agg(DISTINCT pg_catalog.regexp_replace(p, '([^[:alnum:]])', '\\\1', 'g'), '|')
+                   || ')(?![[:alnum:]])'
+              FROM (SELECT v FROM (%s) s WHERE v IS NOT NULL AND length(v) >= 4) s
+             CROSS JOIN LATERAL unnest(CASE WHEN v ~ '^[0-9]{10}$'  -- a CPR number, also as DDMMYY-SSSS
+                                           THEN ARRAY[v, substr(v, 1, 6) || '-' || substr(v, 7)]
+                                           ELSE ARRAY[v] END) AS p$q$, v_secrets_sql)
+          INTO v_pattern USING v_key, v_subject_tenant;
+        v_replacement := COALESCE(gdpr.render_sensitive('x', v_access), '');
     END IF;
 
+    -- One set-based query per declared table.
     FOR i IN 1 .. COALESCE(array_length(v_statements, 1), 0) LOOP
         EXECUTE v_statements[i] INTO v_count, v_rows
           USING v_key, v_subject_tenant, v_access, v_pattern, v_replacement;
-        v_total := v_total + v_count;
-        v_sections := v_sections || jsonb_build_array(
-            v_metas[i] || jsonb_build_object('count', v_count, 'rows', v_rows));
+        v_counts[i] := v_count;
+        v_rowsets[i] := v_rows;
     END LOOP;
 
-    -- When pgdpr revealed or changed this subject's data (Art. 15 / Art. 5(2)):
-    -- date, action, purpose; never who did it.
-    SELECT COALESCE(jsonb_agg(jsonb_build_object(
-               'at', e.at, 'action', e.action, 'purpose', e.purpose, 'format', e.details ->> 'format')
-               ORDER BY e.at, e.id), '[]')
-      INTO v_history
-      FROM gdpr.audit_event e
-     WHERE e.kind = p_kind AND e.subject_key = v_key AND e.tenant IS NOT DISTINCT FROM v_subject_tenant;
-
-    -- Art. 15(1)(a)-(h): purposes, categories, recipients, retention, source, rights.
-    SELECT jsonb_build_object(
-               'controller', v_subject_tenant,
-               'purposes', (SELECT jsonb_agg(DISTINCT jsonb_build_object('purpose', s ->> 'purpose',
-                                                                          'legal_basis', s ->> 'legal_basis'))
-                              FROM jsonb_array_elements(v_sections) s),
-               'categories', COALESCE((SELECT jsonb_agg(DISTINCT c)
-                                         FROM jsonb_array_elements(v_sections) s,
-                                              jsonb_array_elements(s -> 'categories') c), '[]'),
-               'recipients', (SELECT jsonb_agg(DISTINCT s -> 'recipients') FROM jsonb_array_elements(v_sections) s),
-               'sources', (SELECT jsonb_agg(DISTINCT s -> 'source') FROM jsonb_array_elements(v_sections) s),
-               'retention', (SELECT jsonb_agg(jsonb_build_object('title_da', s ->> 'title_da',
-                                 'title_en', s ->> 'title_en', 'retention', s ->> 'retention') ORDER BY o)
-                               FROM jsonb_array_elements(v_sections) WITH ORDINALITY AS x(s, o)),
-               'rights', gdpr.insight_rights(),
-               'automated_decisions', 'Ingen automatiske afgørelser / no automated decision-making (Art. 22)',
-               'generated_at', statement_timestamp())
-      INTO v_information;
-
-    IF v_anonymized_at IS NOT NULL THEN
-        v_anonymized := jsonb_build_object('at', v_anonymized_at, 'kept', COALESCE((
-            SELECT jsonb_agg(jsonb_build_object('table', s ->> 'table', 'title_da', s ->> 'title_da',
-                       'title_en', s ->> 'title_en', 'count', (s ->> 'count')::int, 'on_erase', s ->> 'on_erase',
-                       'retention', s ->> 'retention') ORDER BY o)
-              FROM jsonb_array_elements(v_sections) WITH ORDINALITY AS x(s, o)
-             WHERE (s ->> 'count')::int > 0), '[]'));
-    END IF;
-
-    RETURN jsonb_build_object(
-        'subject', jsonb_build_object('kind', v_kind.kind, 'key', v_key, 'tenant', v_subject_tenant,
-                                      'anonymized_at', v_anonymized_at),
-        'anonymized', v_anonymized,
-        'sensitive_access', v_access,
-        'information', v_information,
-        'sections', v_sections,
-        'row_count', v_total,
-        'access_history', v_history);
+    -- The document is assembled as json text and parsed into jsonb once: nesting
+    -- jsonb values re-encodes them at every level, which costs more than the queries.
+    RETURN (
+        WITH sections AS (
+            SELECT u.o, u.m, u.c, u.r FROM unnest(v_metas, v_counts, v_rowsets) WITH ORDINALITY AS u(m, c, r, o)
+        )
+        SELECT (left(json_build_object(
+            'subject', json_build_object('kind', v_kind.kind, 'key', v_key, 'tenant', v_subject_tenant,
+                                         'anonymized_at', v_anonymized_at),
+            -- "anonymised on ..., what is still kept" (seed S3)
+            'anonymized', CASE WHEN v_anonymized_at IS NOT NULL THEN json_build_object(
+                'at', v_anonymized_at,
+                'kept', COALESCE((SELECT json_agg(json_build_object(
+                            'table', s.m -> 'table', 'title_da', s.m -> 'title_da', 'title_en', s.m -> 'title_en',
+                            'count', s.c, 'on_erase', s.m -> 'on_erase', 'retention', s.m -> 'retention') ORDER BY s.o)
+                          FROM sections s WHERE s.c > 0), '[]')) END,
+            'sensitive_access', v_access,
+            -- Art. 15(1)(a)-(h): purposes, categories, recipients, retention, source, rights.
+            'information', json_build_object(
+                'controller', v_subject_tenant,
+                'purposes', (SELECT json_agg(DISTINCT jsonb_build_object('purpose', s.m -> 'purpose',
+                                                                          'legal_basis', s.m -> 'legal_basis'))
+                               FROM sections s),
+                'categories', COALESCE((SELECT json_agg(DISTINCT c)
+                                          FROM sections s, jsonb_array_elements_text(s.m -> 'categories') c), '[]'),
+                'recipients', (SELECT json_agg(DISTINCT s.m ->> 'recipients') FROM sections s),
+                'sources', (SELECT json_agg(DISTINCT s.m ->> 'source') FROM sections s),
+                'retention', (SELECT json_agg(json_build_object('title_da', s.m -> 'title_da',
+                                  'title_en', s.m -> 'title_en', 'retention', s.m -> 'retention') ORDER BY s.o)
+                                FROM sections s),
+                'rights', gdpr.insight_rights(),
+                'automated_decisions', 'Ingen automatiske afgørelser / no automated decision-making (Art. 22)',
+                'generated_at', statement_timestamp()),
+            'row_count', (SELECT COALESCE(sum(s.c), 0) FROM sections s),
+            -- When pgdpr revealed or changed this subject's data (Art. 15, Art. 5(2)):
+            -- day, action, purpose, format and how many times; never who did it.
+            'access_history', (SELECT COALESCE(json_agg(json_build_object(
+                                   'date', h.day, 'action', h.action, 'purpose', h.purpose, 'format', h.format,
+                                   'times', h.times) ORDER BY h.day, h.first), '[]')
+                                 FROM (SELECT (e.at AT TIME ZONE 'UTC')::date AS day, e.action, e.purpose,
+                                              e.details ->> 'format' AS format, count(*) AS times, min(e.id) AS first
+                                         FROM gdpr.audit_event e
+                                        WHERE e.kind = p_kind AND e.subject_key = v_key
+                                          AND e.tenant IS NOT DISTINCT FROM v_subject_tenant
+                                        GROUP BY 1, 2, 3, 4) h)
+        )::text, -1)
+        -- then one object per table: its header (a jsonb object, so its text ends in
+        -- '}') extended with the row count and the rows
+        || ', "sections": [' || COALESCE((SELECT string_agg(
+               left(s.m::text, -1) || ', "count": ' || s.c || ', "rows": ' || s.r::text || '}', ', ' ORDER BY s.o)
+               FROM sections s), '') || ']}')::jsonb);
 END $$;
 ALTER FUNCTION gdpr.insight_collect(text, text, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.insight_collect(text, text, text) FROM PUBLIC;
