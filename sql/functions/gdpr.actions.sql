@@ -1,0 +1,85 @@
+-- Actions of trigger rules (seed S4: "WHAT happens"). An action is a function applied
+-- to one batch of subject keys, set-based:
+--   f(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text,
+--     p_subject_keys text[], p_params jsonb) RETURNS TABLE (subject_key text, outcome text, detail jsonb)
+-- Outcomes: 'failed' is an error, 'anonymized', 'queued' and 'done' change the
+-- subject, anything else ('held', 'already_anonymized', 'not_found', ...) is a skip
+-- counted under that reason. Actions run as pgdpr_owner.
+
+-- anonymise: the set form of the erasure (GDPR Art. 17, seed S3), gdpr.anonymize_many.
+CREATE OR REPLACE FUNCTION gdpr.action_anonymise(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text,
+                                                 p_subject_keys text[], p_params jsonb)
+RETURNS TABLE (subject_key text, outcome text, detail jsonb)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF to_regprocedure('gdpr.anonymize_many(text,text,text[],text,bigint)') IS NULL THEN
+        RAISE EXCEPTION 'action anonymise needs gdpr.anonymize_many (the erasure functions): run pgdpr migrate'
+            USING ERRCODE = 'undefined_function';
+    END IF;
+    RETURN QUERY EXECUTE
+        'SELECT a.subject_key::text, a.outcome::text, a.detail::jsonb FROM gdpr.anonymize_many($1, $2, $3, $4, $5) a'
+        USING p_kind, p_tenant, p_subject_keys,
+              COALESCE(p_params ->> 'reason', format('automatic anonymisation, rule %s', p_rule_id)), p_rule_id;
+END $$;
+
+-- queue_message: a message per subject in gdpr.outbox (the seed's birthday-mail
+-- example); it changes no personal data and shows the trigger system is general.
+CREATE OR REPLACE FUNCTION gdpr.action_queue_message(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text,
+                                                     p_subject_keys text[], p_params jsonb)
+RETURNS TABLE (subject_key text, outcome text, detail jsonb)
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    WITH queued AS (
+        INSERT INTO gdpr.outbox (rule_id, run_id, kind, tenant, subject_key, template, payload)
+        SELECT p_rule_id, p_run_id, p_kind, p_tenant, k.key, p_params ->> 'template',
+               COALESCE(p_params -> 'payload', '{}')
+          FROM unnest(p_subject_keys) AS k(key)
+        RETURNING outbox.subject_key, outbox.id
+    )
+    SELECT q.subject_key, 'queued', jsonb_build_object('outbox_id', q.id) FROM queued q
+$$;
+
+-- Register an action (DBA).
+CREATE OR REPLACE FUNCTION gdpr.register_action(p_name text, p_function regproc, p_description text,
+                                                p_erases boolean DEFAULT false, p_params jsonb DEFAULT '{}',
+                                                p_subject_table text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_name text := p_function::text;
+BEGIN
+    IF to_regprocedure(v_name || '(bigint,bigint,text,text,text[],jsonb)') IS NULL THEN
+        RAISE EXCEPTION 'action function % must take (p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text, p_subject_keys text[], p_params jsonb)',
+            v_name USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.rule_action (name, function, subject_table, erases, description, params)
+    VALUES (p_name, v_name, p_subject_table, COALESCE(p_erases, false), p_description, COALESCE(p_params, '{}'))
+    ON CONFLICT (name) DO UPDATE SET function = excluded.function, subject_table = excluded.subject_table,
+        erases = excluded.erases, description = excluded.description, params = excluded.params;
+    PERFORM gdpr.audit('rule_action_register', NULL, NULL, NULL, NULL,
+                       jsonb_build_object('action', p_name, 'function', v_name));
+END $$;
+ALTER FUNCTION gdpr.register_action(text, regproc, text, boolean, jsonb, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.register_action(text, regproc, text, boolean, jsonb, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.register_action(text, regproc, text, boolean, jsonb, text) TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.register_action(text, regproc, text, boolean, jsonb, text) IS
+    'Register (or replace) a named rule action: a function applied to a batch of subject keys';
+
+REVOKE ALL ON FUNCTION gdpr.action_anonymise(bigint, bigint, text, text, text[], jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.action_queue_message(bigint, bigint, text, text, text[], jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.action_anonymise(bigint, bigint, text, text, text[], jsonb) TO pgdpr_owner;
+GRANT EXECUTE ON FUNCTION gdpr.action_queue_message(bigint, bigint, text, text, text[], jsonb) TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.action_anonymise(bigint, bigint, text, text, text[], jsonb) IS
+    'Action anonymise: gdpr.anonymize_many for a batch of subjects (irreversible)';
+COMMENT ON FUNCTION gdpr.action_queue_message(bigint, bigint, text, text, text[], jsonb) IS
+    'Action queue_message: one message per subject in gdpr.outbox (params: template, payload)';
+
+INSERT INTO gdpr.rule_action (name, function, subject_table, erases, description, params) VALUES
+    ('anonymise', 'gdpr.action_anonymise', NULL, true,
+     'Anonymise the subject (irreversible; GDPR Art. 17)',
+     '{"reason": {"type": "text", "default": null, "description": "reason recorded in the erasure ledger"}}'),
+    ('queue_message', 'gdpr.action_queue_message', NULL, false,
+     'Queue a message to the subject in gdpr.outbox (e.g. a birthday mail)',
+     '{"template": {"type": "text", "required": true, "description": "message template name"},
+       "payload": {"type": "object", "default": null, "description": "extra data for the template"}}')
+ON CONFLICT (name) DO UPDATE SET function = excluded.function, subject_table = excluded.subject_table,
+    erases = excluded.erases, description = excluded.description, params = excluded.params;

@@ -1,0 +1,122 @@
+-- Conditions of trigger rules (seed S4: "ONLY IF the customer can be anonymised"),
+-- and the built-in safety of the club schema's customers (seed S5 and the guide:
+-- never a customer with debt or a coming booking). A condition is a function that
+-- builds a boolean SQL expression over the subject row; the engine ANDs them into
+-- one set-based query (NOT EXISTS anti-joins on the (club_id, customer_id, time)
+-- indexes). Knowledge of the club schema lives here, in functions registered for
+-- the subject table club.customers; the engine itself knows only the catalog.
+--
+-- Builder contract: f(p_alias text, p_params jsonb, p_params_ref text) RETURNS text.
+-- In the expression: $2 = the run's "now" (timestamptz), $4 = the rule's time zone
+-- (text), p_params_ref = an SQL expression of this condition's jsonb parameters.
+-- Parameter values never become SQL text. Builders run as pgdpr_owner: a DBA who
+-- registers one grants it EXECUTE to pgdpr_owner.
+
+-- can_be_anonymised: no account movement / activity / reservation within x months
+-- (each optional; 6 by default). A threshold given as null is left out.
+CREATE OR REPLACE FUNCTION gdpr.condition_club_can_be_anonymised(p_alias text, p_params jsonb, p_params_ref text)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_parts text[] := '{}';
+    v_check record;
+BEGIN
+    FOR v_check IN
+        SELECT * FROM (VALUES
+            ('no_account_movement_months', 'club', 'account_movements', 'booked_at'),
+            ('no_activity_months', 'club', 'activities', 'occurred_at'),
+            ('no_reservation_months', 'club', 'reservations', 'starts_at')) AS t(param, sch, tab, col)
+    LOOP
+        CONTINUE WHEN jsonb_typeof(p_params -> v_check.param) IS DISTINCT FROM 'number';
+        v_parts := v_parts || format(
+            'NOT EXISTS (SELECT FROM %I.%I x WHERE x.club_id = %I.club_id AND x.customer_id = %I.id'
+            ' AND x.%I > $2 - make_interval(months => (%s ->> %L)::integer))',
+            v_check.sch, v_check.tab, p_alias, p_alias, v_check.col, p_params_ref, v_check.param);
+    END LOOP;
+    RETURN COALESCE(NULLIF(array_to_string(v_parts, ' AND '), ''), 'true');
+END $$;
+
+-- birthday_today: the customer's birthday is today in the rule's time zone (the
+-- seed's birthday-mail example; 29 February counts on 28 February in other years).
+CREATE OR REPLACE FUNCTION gdpr.condition_club_birthday_today(p_alias text, p_params jsonb, p_params_ref text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN format(
+        '%1$I.birth_date IS NOT NULL AND to_char(%1$I.birth_date, ''MM-DD'') = ANY (ARRAY['
+        'to_char(($2 AT TIME ZONE $4)::date, ''MM-DD''), '
+        'CASE WHEN to_char(($2 AT TIME ZONE $4)::date, ''MM-DD'') = ''02-28'''
+        ' AND NOT to_char(($2 AT TIME ZONE $4)::date + 1, ''MM-DD'') = ''02-29'' THEN ''02-29'' END])',
+        p_alias);
+END $$;
+
+-- The club schema's built-in safety for customers: no open balance (the sum of the
+-- account movements is negative: the customer owes the club) and no booking or
+-- reservation that has not happened yet. Applied to every rule on club.customers.
+CREATE OR REPLACE FUNCTION gdpr.safety_club_customer(p_alias text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN jsonb_build_object(
+        'open_balance', format(
+            'COALESCE((SELECT sum(x.amount) FROM club.account_movements x'
+            ' WHERE x.club_id = %1$I.club_id AND x.customer_id = %1$I.id), 0) >= 0', p_alias),
+        'future_booking', format(
+            'NOT EXISTS (SELECT FROM club.table_bookings x WHERE x.club_id = %1$I.club_id'
+            ' AND x.customer_id = %1$I.id AND x.booked_for > $2)'
+            ' AND NOT EXISTS (SELECT FROM club.reservations x WHERE x.club_id = %1$I.club_id'
+            ' AND x.customer_id = %1$I.id AND x.ends_at > $2)', p_alias));
+END $$;
+
+-- Register a condition (DBA). The function must have the builder signature.
+CREATE OR REPLACE FUNCTION gdpr.register_condition(p_name text, p_function regproc, p_description text,
+                                                   p_params jsonb DEFAULT '{}', p_subject_table text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_name text := p_function::text;
+BEGIN
+    IF to_regprocedure(v_name || '(text,jsonb,text)') IS NULL THEN
+        RAISE EXCEPTION 'condition function % must take (p_alias text, p_params jsonb, p_params_ref text) and return text',
+            v_name USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.rule_condition (name, function, subject_table, description, params)
+    VALUES (p_name, v_name, p_subject_table, p_description, COALESCE(p_params, '{}'))
+    ON CONFLICT (name) DO UPDATE SET function = excluded.function, subject_table = excluded.subject_table,
+        description = excluded.description, params = excluded.params;
+    PERFORM gdpr.audit('rule_condition_register', NULL, NULL, NULL, NULL,
+                       jsonb_build_object('condition', p_name, 'function', v_name));
+END $$;
+ALTER FUNCTION gdpr.register_condition(text, regproc, text, jsonb, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.register_condition(text, regproc, text, jsonb, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.register_condition(text, regproc, text, jsonb, text) TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.register_condition(text, regproc, text, jsonb, text) IS
+    'Register (or replace) a named rule condition: a function (p_alias, p_params, p_params_ref) -> SQL predicate';
+
+REVOKE ALL ON FUNCTION gdpr.condition_club_can_be_anonymised(text, jsonb, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.condition_club_birthday_today(text, jsonb, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.safety_club_customer(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.condition_club_can_be_anonymised(text, jsonb, text) TO pgdpr_owner;
+GRANT EXECUTE ON FUNCTION gdpr.condition_club_birthday_today(text, jsonb, text) TO pgdpr_owner;
+GRANT EXECUTE ON FUNCTION gdpr.safety_club_customer(text) TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.condition_club_can_be_anonymised(text, jsonb, text) IS
+    'Condition can_be_anonymised (club schema): no account movement, activity, reservation within x months';
+COMMENT ON FUNCTION gdpr.condition_club_birthday_today(text, jsonb, text) IS
+    'Condition birthday_today (club schema): the customer''s birthday is today in the rule''s time zone';
+COMMENT ON FUNCTION gdpr.safety_club_customer(text) IS
+    'Built-in safety of club.customers: no open balance, no future table booking or reservation';
+
+-- The built-in registrations (re-applied on every migrate; a DBA adds others).
+INSERT INTO gdpr.rule_condition (name, function, subject_table, description, params) VALUES
+    ('can_be_anonymised', 'gdpr.condition_club_can_be_anonymised', 'club.customers',
+     'No account movement, no activity and no reservation within the given months (each optional)',
+     '{"no_account_movement_months": {"type": "months", "default": 6, "description": "no account movement within this many months"},
+       "no_activity_months": {"type": "months", "default": 6, "description": "no activity (check-in) within this many months"},
+       "no_reservation_months": {"type": "months", "default": 6, "description": "no reservation within this many months"}}'),
+    ('birthday_today', 'gdpr.condition_club_birthday_today', 'club.customers',
+     'The customer''s birthday is today in the rule''s time zone', '{}')
+ON CONFLICT (name) DO UPDATE SET function = excluded.function, subject_table = excluded.subject_table,
+    description = excluded.description, params = excluded.params;
+
+INSERT INTO gdpr.rule_safety (subject_table, function, description) VALUES
+    ('club.customers', 'gdpr.safety_club_customer', 'No open balance (debt), no future table booking or reservation')
+ON CONFLICT (subject_table) DO UPDATE SET function = excluded.function, description = excluded.description;

@@ -1,0 +1,733 @@
+-- Trigger rules (seed S4 "automatic anonymisation", S5 "deactivate anonymisation";
+-- GDPR Art. 5(1)(e) storage limitation): rules as rows per tenant (club), with
+-- named conditions and actions from the registries (gdpr.conditions.sql,
+-- gdpr.actions.sql), a schedule (gdpr.schedule.sql) and run history. Every change
+-- is audited; every function acts on the caller's own club only (admins: any).
+--
+-- The eligibility of subjects is ONE set-based query built here from the catalog:
+--   the subject table of the rule's tenant
+--   AND <each condition's predicate>            (registry: configurable per rule)
+--   AND <frequency: not fired for this subject> (per rule)
+--   AND <built-in safety>                       (never configurable per rule):
+--       not already anonymised (catalog), no active legal hold (gdpr.legal_hold),
+--       and the subject table's registered safety (gdpr.rule_safety, e.g. debt).
+-- Parameters: $1 tenant, $2 the run's "now", $3 the conditions' parameters (jsonb
+-- array), $4 time zone, $5 keyset cursor, $6 limit, $7 rule id.
+
+-- Where the tenant's time zone lives: the club system keeps it on club.clubs; any
+-- other schema (or a missing club) gets Europe/Copenhagen. The one place to change.
+CREATE OR REPLACE FUNCTION gdpr.tenant_time_zone(p_kind text, p_tenant text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_zone text;
+BEGIN
+    IF EXISTS (SELECT FROM gdpr.subject_kind k WHERE k.kind = p_kind AND k.table_schema = 'club')
+       AND to_regclass('club.clubs') IS NOT NULL AND p_tenant ~ '^[0-9]{1,18}$' THEN
+        EXECUTE 'SELECT c.time_zone FROM club.clubs c WHERE c.id = $1::bigint' INTO v_zone USING p_tenant;
+    END IF;
+    RETURN COALESCE(v_zone, 'Europe/Copenhagen');
+END $$;
+
+-- "once" / "once per subject" -> NULL (at most once per subject); "every N days",
+-- "N days" or "N" -> N.
+CREATE OR REPLACE FUNCTION gdpr.rule_frequency_days(p_frequency text) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v text := lower(btrim(COALESCE(p_frequency, 'once')));
+    v_m text[];
+BEGIN
+    IF v IN ('once', 'once per subject', 'at most once', '') THEN
+        RETURN NULL;
+    END IF;
+    v_m := regexp_match(v, '^(every |once per |once every )?(-?[0-9]{1,6})( days?)?$');
+    IF v_m IS NULL THEN
+        RAISE EXCEPTION 'unknown frequency "%": use ''once'' (per subject) or ''every N days''', p_frequency
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_m[2]::integer < 1 THEN
+        RAISE EXCEPTION 'frequency must be at least every 1 day, not %', v_m[2] USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN v_m[2]::integer;
+END $$;
+
+-- Conditions or actions as given by a caller -> [{"name": ..., "params": {...}}], with
+-- every name checked against its registry and every parameter against its schema.
+-- Accepted shapes: ["name", ...], [{"name": n, "params": {...}}], [{"name": n, param: v}],
+-- {"name": {params}}.
+CREATE OR REPLACE FUNCTION gdpr.rule_normalize_items(p_items jsonb, p_what text, p_subject_table text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_items jsonb;
+    v_item jsonb;
+    v_name text;
+    v_given jsonb;
+    v_entry record;
+    v_params jsonb;
+    v_spec record;
+    v_value jsonb;
+    v_out jsonb := '[]';
+    v_known text;
+BEGIN
+    v_items := CASE jsonb_typeof(COALESCE(p_items, '[]'))
+        WHEN 'array' THEN COALESCE(p_items, '[]')
+        WHEN 'object' THEN (SELECT COALESCE(jsonb_agg(jsonb_build_object('name', e.key, 'params', e.value)), '[]')
+                              FROM jsonb_each(p_items) e)
+        ELSE NULL END;
+    IF v_items IS NULL THEN
+        RAISE EXCEPTION '%s must be a JSON array or object', p_what USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR v_item IN SELECT value FROM jsonb_array_elements(v_items) LOOP
+        IF jsonb_typeof(v_item) = 'string' THEN
+            v_name := v_item #>> '{}';
+            v_given := '{}';
+        ELSIF jsonb_typeof(v_item) = 'object' AND jsonb_typeof(v_item -> 'name') = 'string' THEN
+            v_name := v_item ->> 'name';
+            v_given := COALESCE(v_item -> 'params', v_item - 'name');
+        ELSE
+            RAISE EXCEPTION 'each %s must be a name or an object with "name"', p_what USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF p_what = 'condition' THEN
+            SELECT c.name, c.subject_table, c.params, c.function INTO v_entry FROM gdpr.rule_condition c WHERE c.name = v_name;
+            SELECT string_agg(c.name, ', ' ORDER BY c.name) INTO v_known FROM gdpr.rule_condition c
+             WHERE c.subject_table IS NULL OR c.subject_table = p_subject_table;
+        ELSE
+            SELECT a.name, a.subject_table, a.params, a.function INTO v_entry FROM gdpr.rule_action a WHERE a.name = v_name;
+            SELECT string_agg(a.name, ', ' ORDER BY a.name) INTO v_known FROM gdpr.rule_action a
+             WHERE a.subject_table IS NULL OR a.subject_table = p_subject_table;
+        END IF;
+        IF v_entry.name IS NULL THEN
+            RAISE EXCEPTION 'unknown % "%" (known: %)', p_what, v_name, COALESCE(v_known, 'none')
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF v_entry.subject_table IS NOT NULL AND v_entry.subject_table <> p_subject_table THEN
+            RAISE EXCEPTION '% "%" applies to %, not to %', p_what, v_name, v_entry.subject_table, p_subject_table
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF jsonb_typeof(v_given) <> 'object' THEN
+            RAISE EXCEPTION 'the parameters of % "%" must be a JSON object', p_what, v_name
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT string_agg(k, ', ') INTO v_known FROM jsonb_object_keys(v_given) k WHERE NOT v_entry.params ? k;
+        IF v_known IS NOT NULL THEN
+            RAISE EXCEPTION '% "%" has no parameter %: its parameters are %', p_what, v_name, v_known,
+                COALESCE((SELECT string_agg(k, ', ') FROM jsonb_object_keys(v_entry.params) k), 'none')
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        v_params := '{}';
+        FOR v_spec IN SELECT e.key, e.value AS spec FROM jsonb_each(v_entry.params) e LOOP
+            v_value := CASE WHEN v_given ? v_spec.key THEN v_given -> v_spec.key
+                            ELSE COALESCE(v_spec.spec -> 'default', 'null') END;
+            IF v_spec.spec ->> 'type' IN ('months', 'days', 'integer') AND jsonb_typeof(v_value) <> 'null' THEN
+                IF jsonb_typeof(v_value) <> 'number' OR (v_value::text)::numeric <> trunc((v_value::text)::numeric) THEN
+                    RAISE EXCEPTION '% "%": % must be a whole number', p_what, v_name, v_spec.key
+                        USING ERRCODE = 'invalid_parameter_value';
+                END IF;
+                IF (v_value::text)::numeric < 0 OR (v_value::text)::numeric > 1200 THEN
+                    RAISE EXCEPTION '% "%": % must be between 0 and 1200, not %', p_what, v_name, v_spec.key, v_value
+                        USING ERRCODE = 'invalid_parameter_value';
+                END IF;
+            ELSIF v_spec.spec ->> 'type' = 'text' AND jsonb_typeof(v_value) NOT IN ('string', 'null') THEN
+                RAISE EXCEPTION '% "%": % must be a string', p_what, v_name, v_spec.key USING ERRCODE = 'invalid_parameter_value';
+            ELSIF v_spec.spec ->> 'type' = 'object' AND jsonb_typeof(v_value) NOT IN ('object', 'null') THEN
+                RAISE EXCEPTION '% "%": % must be a JSON object', p_what, v_name, v_spec.key USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            IF (v_spec.spec ->> 'required')::boolean AND jsonb_typeof(v_value) = 'null' THEN
+                RAISE EXCEPTION '% "%" needs the parameter %', p_what, v_name, v_spec.key USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            v_params := v_params || jsonb_build_object(v_spec.key, v_value);
+        END LOOP;
+        IF p_what = 'condition' THEN  -- the builder must accept them (and validates its own way)
+            EXECUTE format('SELECT %s($1, $2, $3)', v_entry.function::regproc) USING 's', v_params, '$3';
+        ELSIF to_regprocedure(v_entry.function || '(bigint,bigint,text,text,text[],jsonb)') IS NULL THEN
+            RAISE EXCEPTION 'action "%" is registered with a function that does not exist', v_name;
+        END IF;
+        v_out := v_out || jsonb_build_array(jsonb_build_object('name', v_name, 'params', v_params));
+    END LOOP;
+    RETURN v_out;
+END $$;
+
+-- The rule, if the caller may act on its club (else insufficient_privilege).
+CREATE OR REPLACE FUNCTION gdpr.rule_for_caller(p_rule_id bigint) RETURNS gdpr.rule
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rule gdpr.rule;
+BEGIN
+    SELECT * INTO v_rule FROM gdpr.rule r WHERE r.id = p_rule_id AND r.deleted_at IS NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no rule %', p_rule_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF NOT gdpr.caller_is_admin() AND gdpr.caller_tenant() IS DISTINCT FROM v_rule.tenant THEN
+        -- the same message as a missing rule: another club's rules are not even confirmed to exist
+        RAISE EXCEPTION 'no rule %', p_rule_id USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN v_rule;
+END $$;
+
+-- Check a rule's definition; returns it normalised. Raises naming what is wrong.
+CREATE OR REPLACE FUNCTION gdpr.rule_check(p_rule gdpr.rule) RETURNS gdpr.rule
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kind gdpr.subject_kind;
+    v_table text;
+    v_rule gdpr.rule := p_rule;
+BEGIN
+    SELECT * INTO v_kind FROM gdpr.subject_kind k WHERE k.kind = p_rule.kind;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown subject kind "%"', p_rule.kind USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_rule.description IS NULL OR btrim(v_rule.description) = '' THEN
+        RAISE EXCEPTION 'a rule needs a descriptive name' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_table := format('%s.%s', v_kind.table_schema, v_kind.table_name);
+    v_rule.schedule := gdpr.normalize_schedule(p_rule.schedule);
+    v_rule.time_zone := gdpr.check_time_zone(p_rule.time_zone);
+    v_rule.conditions := gdpr.rule_normalize_items(p_rule.conditions, 'condition', v_table);
+    v_rule.actions := gdpr.rule_normalize_items(p_rule.actions, 'action', v_table);
+    IF jsonb_array_length(v_rule.actions) = 0 THEN
+        RAISE EXCEPTION 'a rule needs at least one action (known: %)',
+            (SELECT string_agg(name, ', ' ORDER BY name) FROM gdpr.rule_action) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_array_length(v_rule.conditions) = 0 AND EXISTS (
+        SELECT FROM jsonb_array_elements(v_rule.actions) a JOIN gdpr.rule_action r ON r.name = a ->> 'name' WHERE r.erases) THEN
+        RAISE EXCEPTION 'an erasing action needs at least one condition (e.g. can_be_anonymised)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_rule.max_subjects_per_run IS NULL OR v_rule.max_subjects_per_run < 1 THEN
+        RAISE EXCEPTION 'max subjects per run must be at least 1, not %', v_rule.max_subjects_per_run
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_rule.next_slot := gdpr.schedule_slot(v_rule.schedule, v_rule.time_zone, now(), 1);
+    IF v_rule.next_slot IS NULL THEN
+        RAISE EXCEPTION 'schedule "%" never fires', v_rule.schedule USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN v_rule;
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.create_rule(
+    p_tenant text, p_description text, p_schedule text, p_frequency text DEFAULT 'once',
+    p_conditions jsonb DEFAULT '[]', p_actions jsonb DEFAULT '[]', p_max_subjects_per_run integer DEFAULT 1000,
+    p_kind text DEFAULT 'customer', p_time_zone text DEFAULT NULL, p_enabled boolean DEFAULT true)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rule gdpr.rule;
+    v_tenant text := gdpr.acting_tenant(p_tenant);
+BEGIN
+    IF v_tenant IS NULL THEN
+        RAISE EXCEPTION 'name the club (tenant) the rule is for' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_rule.tenant := v_tenant;
+    v_rule.kind := COALESCE(p_kind, 'customer');
+    v_rule.description := p_description;
+    v_rule.schedule := p_schedule;
+    v_rule.time_zone := COALESCE(p_time_zone, gdpr.tenant_time_zone(v_rule.kind, v_tenant));
+    v_rule.frequency_days := gdpr.rule_frequency_days(p_frequency);
+    v_rule.conditions := p_conditions;
+    v_rule.actions := p_actions;
+    v_rule.max_subjects_per_run := COALESCE(p_max_subjects_per_run, 1000);
+    v_rule := gdpr.rule_check(v_rule);
+    INSERT INTO gdpr.rule (tenant, kind, description, schedule, time_zone, frequency_days, conditions, actions,
+                           max_subjects_per_run, enabled, created_by, next_slot)
+    VALUES (v_rule.tenant, v_rule.kind, btrim(v_rule.description), v_rule.schedule, v_rule.time_zone,
+            v_rule.frequency_days, v_rule.conditions, v_rule.actions, v_rule.max_subjects_per_run,
+            COALESCE(p_enabled, true), gdpr.caller(), v_rule.next_slot)
+    RETURNING id INTO v_rule.id;
+    PERFORM gdpr.audit('rule_create', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
+        'rule_id', v_rule.id, 'schedule', v_rule.schedule, 'time_zone', v_rule.time_zone,
+        'frequency_days', v_rule.frequency_days, 'conditions', v_rule.conditions, 'actions', v_rule.actions,
+        'max_subjects_per_run', v_rule.max_subjects_per_run, 'enabled', COALESCE(p_enabled, true)));
+    RETURN v_rule.id;
+END $$;
+
+-- Change a rule; NULL keeps a setting (frequency: pass 'once' to make it once per subject).
+CREATE OR REPLACE FUNCTION gdpr.change_rule(
+    p_rule_id bigint, p_description text DEFAULT NULL, p_schedule text DEFAULT NULL, p_frequency text DEFAULT NULL,
+    p_conditions jsonb DEFAULT NULL, p_actions jsonb DEFAULT NULL, p_max_subjects_per_run integer DEFAULT NULL,
+    p_time_zone text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_old gdpr.rule := gdpr.rule_for_caller(p_rule_id);
+    v_rule gdpr.rule := v_old;
+BEGIN
+    v_rule.description := COALESCE(p_description, v_old.description);
+    v_rule.schedule := COALESCE(p_schedule, v_old.schedule);
+    v_rule.time_zone := COALESCE(p_time_zone, v_old.time_zone);
+    IF p_frequency IS NOT NULL THEN
+        v_rule.frequency_days := gdpr.rule_frequency_days(p_frequency);
+    END IF;
+    v_rule.conditions := COALESCE(p_conditions, v_old.conditions);
+    v_rule.actions := COALESCE(p_actions, v_old.actions);
+    v_rule.max_subjects_per_run := COALESCE(p_max_subjects_per_run, v_old.max_subjects_per_run);
+    v_rule := gdpr.rule_check(v_rule);
+    UPDATE gdpr.rule r SET description = btrim(v_rule.description), schedule = v_rule.schedule,
+           time_zone = v_rule.time_zone, frequency_days = v_rule.frequency_days, conditions = v_rule.conditions,
+           actions = v_rule.actions, max_subjects_per_run = v_rule.max_subjects_per_run,
+           next_slot = CASE WHEN v_rule.schedule = v_old.schedule AND v_rule.time_zone = v_old.time_zone
+                            THEN v_old.next_slot ELSE v_rule.next_slot END,
+           changed_at = now(), changed_by = gdpr.caller()
+     WHERE r.id = p_rule_id;
+    PERFORM gdpr.audit('rule_change', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
+        'rule_id', p_rule_id, 'schedule', v_rule.schedule, 'time_zone', v_rule.time_zone,
+        'frequency_days', v_rule.frequency_days, 'conditions', v_rule.conditions, 'actions', v_rule.actions,
+        'max_subjects_per_run', v_rule.max_subjects_per_run));
+    RETURN gdpr.show_rule(p_rule_id);
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.set_rule_enabled(p_rule_id bigint, p_enabled boolean) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
+BEGIN
+    UPDATE gdpr.rule r SET enabled = p_enabled, changed_at = now(), changed_by = gdpr.caller(),
+           -- re-enabled: the next slot from now on, no catch-up of the disabled time
+           next_slot = CASE WHEN p_enabled AND NOT v_rule.enabled
+                            THEN gdpr.schedule_slot(r.schedule, r.time_zone, now(), 1) ELSE r.next_slot END,
+           last_slot = CASE WHEN p_enabled AND NOT v_rule.enabled
+                            THEN gdpr.schedule_slot(r.schedule, r.time_zone, now(), -1) ELSE r.last_slot END
+     WHERE r.id = p_rule_id;
+    PERFORM gdpr.audit(CASE WHEN p_enabled THEN 'rule_enable' ELSE 'rule_disable' END, v_rule.kind, v_rule.tenant,
+                       NULL, NULL, jsonb_build_object('rule_id', p_rule_id));
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.enable_rule(p_rule_id bigint) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT gdpr.set_rule_enabled(p_rule_id, true)
+$$;
+
+CREATE OR REPLACE FUNCTION gdpr.disable_rule(p_rule_id bigint) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT gdpr.set_rule_enabled(p_rule_id, false)
+$$;
+
+-- Delete a rule: it stops and disappears from lists; its run history stays
+-- (accountability, Art. 5(2)).
+CREATE OR REPLACE FUNCTION gdpr.delete_rule(p_rule_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
+BEGIN
+    UPDATE gdpr.rule r SET enabled = false, deleted_at = now(), changed_at = now(), changed_by = gdpr.caller()
+     WHERE r.id = p_rule_id;
+    DELETE FROM gdpr.rule_subject s WHERE s.rule_id = p_rule_id;
+    PERFORM gdpr.audit('rule_delete', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object('rule_id', p_rule_id));
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.list_rules(p_tenant text DEFAULT NULL)
+RETURNS TABLE (id bigint, tenant text, kind text, description text, schedule text, time_zone text,
+               frequency_days integer, conditions jsonb, actions jsonb, max_subjects_per_run integer,
+               enabled boolean, next_slot timestamptz, last_run_at timestamptz, last_run_changed integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_tenant text := gdpr.acting_tenant(p_tenant);
+BEGIN
+    RETURN QUERY
+    SELECT r.id, r.tenant, r.kind, r.description, r.schedule, r.time_zone, r.frequency_days, r.conditions,
+           r.actions, r.max_subjects_per_run, r.enabled, r.next_slot, lr.started_at, lr.changed
+      FROM gdpr.rule r
+      LEFT JOIN LATERAL (SELECT x.started_at, x.changed FROM gdpr.rule_run x WHERE x.rule_id = r.id
+                          ORDER BY x.started_at DESC LIMIT 1) lr ON true
+     WHERE r.deleted_at IS NULL AND (v_tenant IS NULL OR r.tenant = v_tenant)
+     ORDER BY r.tenant, r.id;
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.show_rule(p_rule_id bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
+BEGIN
+    RETURN to_jsonb(v_rule) - 'deleted_at' || jsonb_build_object(
+        'frequency', CASE WHEN v_rule.frequency_days IS NULL THEN 'once per subject'
+                          ELSE format('every %s days', v_rule.frequency_days) END,
+        'subjects_fired', (SELECT count(*) FROM gdpr.rule_subject s WHERE s.rule_id = p_rule_id),
+        'runs', (SELECT count(*) FROM gdpr.rule_run x WHERE x.rule_id = p_rule_id));
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.rule_history(p_rule_id bigint DEFAULT NULL, p_tenant text DEFAULT NULL,
+                                             p_limit integer DEFAULT 20)
+RETURNS TABLE (run_id bigint, rule_id bigint, tenant text, trigger text, slot timestamptz, started_at timestamptz,
+               finished_at timestamptz, candidates integer, changed integer, skipped jsonb, error_count integer,
+               errors jsonb, capped boolean, batches integer)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_tenant text := gdpr.acting_tenant(p_tenant);
+BEGIN
+    IF p_rule_id IS NOT NULL THEN
+        PERFORM gdpr.rule_for_caller(p_rule_id);
+    END IF;
+    RETURN QUERY
+    SELECT x.id, x.rule_id, r.tenant, x.trigger, x.slot, x.started_at, x.finished_at, x.candidates, x.changed,
+           x.skipped, x.error_count, x.errors, x.capped, x.batches
+      FROM gdpr.rule_run x JOIN gdpr.rule r ON r.id = x.rule_id
+     WHERE (p_rule_id IS NULL OR x.rule_id = p_rule_id) AND (v_tenant IS NULL OR r.tenant = v_tenant)
+     ORDER BY x.started_at DESC, x.id DESC
+     LIMIT COALESCE(p_limit, 20);
+END $$;
+
+-- The eligibility query of a rule (see the header). p_mode: 'count' (eligible now),
+-- 'batch' (next keys in key order after the cursor $5, at most $6), 'breakdown'
+-- (eligible, and per safety reason how many met the conditions but were held back).
+CREATE OR REPLACE FUNCTION gdpr.rule_eligibility_sql(p_rule gdpr.rule, p_mode text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kind gdpr.subject_kind;
+    v_base text[] := '{}';        -- tenant, not anonymised
+    v_config text[] := '{}';      -- conditions and frequency
+    v_safety jsonb := '{}';       -- reason -> predicate (true = may be changed)
+    v_key_type text;
+    v_tenant_type text;
+    v_item record;
+    v_function text;
+    v_registered text;
+    v_registered_safety jsonb;
+    v_from text;
+    v_all text;
+BEGIN
+    SELECT * INTO STRICT v_kind FROM gdpr.subject_kind k WHERE k.kind = p_rule.kind;
+    v_from := format('%I.%I s', v_kind.table_schema, v_kind.table_name);
+    SELECT format_type(a.atttypid, a.atttypmod) INTO v_key_type FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = format('%I.%I', v_kind.table_schema, v_kind.table_name)::regclass AND a.attname = v_kind.key_column;
+    IF v_kind.tenant_column IS NOT NULL THEN
+        SELECT format_type(a.atttypid, a.atttypmod) INTO v_tenant_type FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = format('%I.%I', v_kind.table_schema, v_kind.table_name)::regclass
+           AND a.attname = v_kind.tenant_column;
+        v_base := v_base || format('s.%I = CAST($1 AS %s)', v_kind.tenant_column, v_tenant_type);
+    END IF;
+    IF v_kind.anonymized_column IS NOT NULL THEN
+        v_base := v_base || format('s.%I IS NULL', v_kind.anonymized_column);
+    END IF;
+    -- conditions (configurable)
+    FOR v_item IN SELECT e.value AS item, e.ordinality - 1 AS i FROM jsonb_array_elements(p_rule.conditions) WITH ORDINALITY e LOOP
+        SELECT c.function INTO v_function FROM gdpr.rule_condition c WHERE c.name = v_item.item ->> 'name';
+        IF v_function IS NULL THEN
+            RAISE EXCEPTION 'rule %: condition "%" is no longer registered', p_rule.id, v_item.item ->> 'name';
+        END IF;
+        EXECUTE format('SELECT %s($1, $2, $3)', v_function::regproc)
+            INTO v_function USING 's', v_item.item -> 'params', format('($3 -> %s)', v_item.i);
+        v_config := v_config || format('(%s)', v_function);
+    END LOOP;
+    -- frequency: at most once per subject, or once per N days
+    v_config := v_config || format(
+        'NOT EXISTS (SELECT FROM gdpr.rule_subject f WHERE f.rule_id = $7 AND f.subject_key = s.%I::text%s)',
+        v_kind.key_column, CASE WHEN p_rule.frequency_days IS NULL THEN ''
+                                ELSE format(' AND f.fired_at > $2 - make_interval(days => %s)', p_rule.frequency_days) END);
+    -- built-in safety (not configurable): active legal holds (seed S5) ...
+    IF to_regclass('gdpr.legal_hold') IS NOT NULL THEN
+        v_safety := v_safety || jsonb_build_object('legal_hold', format(
+            'NOT EXISTS (SELECT FROM gdpr.legal_hold h WHERE h.kind = %L%s AND h.subject_key = s.%I::text'
+            ' AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > $2))',
+            v_kind.kind, CASE WHEN v_kind.tenant_column IS NOT NULL THEN ' AND h.tenant = $1' ELSE '' END,
+            v_kind.key_column));
+    END IF;
+    -- ... and the subject table's own safety (club.customers: debt, future bookings)
+    SELECT f.function INTO v_registered FROM gdpr.rule_safety f
+     WHERE f.subject_table = format('%s.%s', v_kind.table_schema, v_kind.table_name);
+    IF v_registered IS NOT NULL THEN
+        EXECUTE format('SELECT %s($1)', v_registered::regproc) INTO v_registered_safety USING 's';
+        v_safety := v_safety || v_registered_safety;
+    END IF;
+    v_all := array_to_string(v_base || v_config || ARRAY(SELECT format('(%s)', e.value) FROM jsonb_each_text(v_safety) e),
+                             E'\n   AND ');
+    IF p_mode = 'count' THEN
+        RETURN format(E'SELECT count(*) FROM %s\n WHERE %s', v_from, v_all);
+    ELSIF p_mode = 'batch' THEN
+        RETURN format(E'SELECT s.%1$I::text FROM %2$s\n WHERE %3$s\n   AND ($5::text IS NULL OR s.%1$I > CAST($5 AS %4$s))\n ORDER BY s.%1$I LIMIT $6',
+                      v_kind.key_column, v_from, v_all, v_key_type);
+    ELSIF p_mode = 'breakdown' THEN
+        RETURN format(E'SELECT jsonb_build_object(''eligible'', count(*) FILTER (WHERE %s)%s) FROM %s\n WHERE %s',
+            COALESCE(NULLIF(array_to_string(ARRAY(SELECT format('(%s)', e.value) FROM jsonb_each_text(v_safety) e), ' AND '), ''), 'true'),
+            (SELECT string_agg(format(', %L, count(*) FILTER (WHERE NOT (%s))', e.key, e.value), '')
+               FROM jsonb_each_text(v_safety) e),
+            v_from, array_to_string(v_base || v_config, E'\n   AND '));
+    END IF;
+    RAISE EXCEPTION 'unknown mode %', p_mode;
+END $$;
+
+-- How many subjects a rule would change now, and a sample of their keys. No change.
+CREATE OR REPLACE FUNCTION gdpr.preview_rule(p_rule_id bigint, p_now timestamptz DEFAULT now(),
+                                             p_sample integer DEFAULT 10)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
+    v_params jsonb;
+    v_breakdown jsonb;
+    v_sample text[];
+BEGIN
+    v_params := (SELECT COALESCE(jsonb_agg(c -> 'params'), '[]') FROM jsonb_array_elements(v_rule.conditions) c);
+    EXECUTE gdpr.rule_eligibility_sql(v_rule, 'breakdown') INTO v_breakdown
+        USING v_rule.tenant, p_now, v_params, v_rule.time_zone, NULL::text, p_sample, v_rule.id;
+    EXECUTE format('SELECT ARRAY(%s)', gdpr.rule_eligibility_sql(v_rule, 'batch')) INTO v_sample
+        USING v_rule.tenant, p_now, v_params, v_rule.time_zone, NULL::text, GREATEST(COALESCE(p_sample, 10), 0), v_rule.id;
+    PERFORM gdpr.audit('rule_preview', v_rule.kind, v_rule.tenant, NULL, NULL,
+                       jsonb_build_object('rule_id', v_rule.id, 'count', v_breakdown -> 'eligible'));
+    RETURN jsonb_build_object(
+        'rule_id', v_rule.id, 'evaluated_at', p_now, 'count', v_breakdown -> 'eligible',
+        'would_change', LEAST((v_breakdown ->> 'eligible')::integer, v_rule.max_subjects_per_run),
+        'max_subjects_per_run', v_rule.max_subjects_per_run,
+        'held_back', v_breakdown - 'eligible', 'sample', to_jsonb(v_sample));
+END $$;
+
+-- Start a run of a rule for a slot (internal: gdpr.tick_claim, gdpr.start_manual_run).
+-- NULL when that slot has already been run (UNIQUE (rule_id, slot)).
+CREATE OR REPLACE FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamptz, p_trigger text, p_now timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_run_id bigint;
+    v_breakdown jsonb;
+BEGIN
+    INSERT INTO gdpr.rule_run (rule_id, slot, trigger, evaluated_at, started_by)
+    VALUES (p_rule.id, p_slot, p_trigger, p_now, gdpr.caller())
+    ON CONFLICT (rule_id, slot) DO NOTHING
+    RETURNING id INTO v_run_id;
+    IF v_run_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE gdpr.rule_eligibility_sql(p_rule, 'breakdown') INTO v_breakdown
+        USING p_rule.tenant, p_now,
+              (SELECT COALESCE(jsonb_agg(c -> 'params'), '[]') FROM jsonb_array_elements(p_rule.conditions) c),
+              p_rule.time_zone, NULL::text, 0, p_rule.id;
+    UPDATE gdpr.rule_run SET candidates = (v_breakdown ->> 'eligible')::integer,
+           skipped = (SELECT COALESCE(jsonb_object_agg(e.key, e.value), '{}') FROM jsonb_each(v_breakdown - 'eligible') e
+                       WHERE e.value <> '0')
+     WHERE id = v_run_id;
+    RETURN v_run_id;
+END $$;
+
+-- A manual run (`pgdpr rules run`): the caller then drives gdpr.run_batch().
+CREATE OR REPLACE FUNCTION gdpr.start_manual_run(p_rule_id bigint, p_now timestamptz DEFAULT now()) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
+BEGIN
+    RETURN gdpr.start_run(v_rule, clock_timestamp(), 'manual', COALESCE(p_now, now()));
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.rule_run_summary(p_run_id bigint, p_busy boolean DEFAULT false) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT jsonb_build_object('run_id', x.id, 'rule_id', x.rule_id, 'done', x.finished_at IS NOT NULL,
+                              'busy', p_busy, 'candidates', x.candidates, 'changed', x.changed,
+                              'skipped', x.skipped, 'error_count', x.error_count, 'capped', x.capped,
+                              'batches', x.batches)
+      FROM gdpr.rule_run x WHERE x.id = p_run_id
+$$;
+
+-- One batch of a run, in the caller's transaction: the next subjects in key order
+-- after the run's cursor, every action applied set-based, counters and cursor saved.
+-- Commit after each batch (gdpr.tick does, `pgdpr rules run` does): a run killed
+-- midway loses only its open batch, whose changes roll back whole, and the next
+-- tick resumes it from the cursor. A subject that makes an action fail is retried
+-- alone and recorded as an error; the others of its batch go on.
+CREATE OR REPLACE FUNCTION gdpr.run_batch(p_run_id bigint, p_batch_size integer DEFAULT 1000) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_run gdpr.rule_run;
+    v_rule gdpr.rule;
+    v_params jsonb;
+    v_sql text;
+    v_limit integer;
+    v_keys text[];
+    v_current text[];
+    v_action jsonb;
+    v_function text;
+    v_results jsonb;
+    v_one jsonb;
+    v_final jsonb := '{}';        -- subject key -> {"outcome", "detail"} for the subjects that stopped
+    v_key text;
+    v_state text;
+    v_message text;
+    v_changed text[];
+    v_skipped jsonb;
+    v_errors jsonb;
+    v_more boolean;
+    v_done boolean := false;
+BEGIN
+    SELECT * INTO v_run FROM gdpr.rule_run x WHERE x.id = p_run_id FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT FROM gdpr.rule_run x WHERE x.id = p_run_id) THEN
+            RAISE EXCEPTION 'no run %', p_run_id USING ERRCODE = 'no_data_found';
+        END IF;
+        RETURN jsonb_build_object('run_id', p_run_id, 'done', false, 'busy', true);
+    END IF;
+    SELECT * INTO v_rule FROM gdpr.rule r WHERE r.id = v_run.rule_id;
+    PERFORM gdpr.acting_tenant(v_rule.tenant);
+    IF v_run.finished_at IS NOT NULL THEN
+        RETURN gdpr.rule_run_summary(p_run_id);
+    END IF;
+    IF v_rule.deleted_at IS NOT NULL OR (NOT v_rule.enabled AND v_run.trigger = 'schedule') THEN
+        UPDATE gdpr.rule_run x SET finished_at = clock_timestamp(),
+               skipped = x.skipped || jsonb_build_object('stopped', CASE WHEN v_rule.deleted_at IS NOT NULL
+                                                                    THEN 'rule deleted' ELSE 'rule disabled' END)
+         WHERE x.id = p_run_id;
+        RETURN gdpr.rule_run_summary(p_run_id);
+    END IF;
+    v_params := (SELECT COALESCE(jsonb_agg(c -> 'params'), '[]') FROM jsonb_array_elements(v_rule.conditions) c);
+    v_sql := format('SELECT ARRAY(%s)', gdpr.rule_eligibility_sql(v_rule, 'batch'));
+    v_limit := LEAST(GREATEST(COALESCE(p_batch_size, 1000), 1), v_rule.max_subjects_per_run - v_run.changed);
+    IF v_limit <= 0 THEN
+        -- the per-run cap is reached: report whether subjects are left for the next run
+        EXECUTE v_sql INTO v_keys USING v_rule.tenant, v_run.evaluated_at, v_params, v_rule.time_zone, v_run.cursor, 1, v_rule.id;
+        UPDATE gdpr.rule_run x SET finished_at = clock_timestamp(), capped = cardinality(v_keys) > 0 WHERE x.id = p_run_id;
+        v_done := true;
+    ELSE
+        EXECUTE v_sql INTO v_keys USING v_rule.tenant, v_run.evaluated_at, v_params, v_rule.time_zone, v_run.cursor, v_limit, v_rule.id;
+        IF cardinality(v_keys) = 0 THEN
+            UPDATE gdpr.rule_run x SET finished_at = clock_timestamp() WHERE x.id = p_run_id;
+            v_done := true;
+        END IF;
+    END IF;
+    IF v_done THEN
+        SELECT * INTO v_run FROM gdpr.rule_run x WHERE x.id = p_run_id;
+        PERFORM gdpr.audit('rule_run', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
+            'rule_id', v_rule.id, 'run_id', p_run_id, 'trigger', v_run.trigger, 'slot', v_run.slot,
+            'candidates', v_run.candidates, 'changed', v_run.changed, 'skipped', v_run.skipped,
+            'errors', v_run.error_count, 'capped', v_run.capped));
+        RETURN gdpr.rule_run_summary(p_run_id);
+    END IF;
+
+    -- the actions, in order; a subject goes on to the next action only if the previous changed it
+    v_current := v_keys;
+    FOR v_action IN SELECT value FROM jsonb_array_elements(v_rule.actions) LOOP
+        EXIT WHEN cardinality(v_current) = 0;
+        SELECT a.function INTO v_function FROM gdpr.rule_action a WHERE a.name = v_action ->> 'name';
+        IF v_function IS NULL THEN
+            v_results := (SELECT jsonb_object_agg(k, jsonb_build_object('outcome', 'failed', 'detail', jsonb_build_object(
+                              'sqlstate', '42883', 'message', format('action "%s" is no longer registered', v_action ->> 'name'))))
+                            FROM unnest(v_current) k);
+        ELSE
+            v_sql := format('SELECT COALESCE(jsonb_object_agg(r.subject_key, jsonb_build_object(''outcome'', r.outcome,'
+                            ' ''detail'', r.detail)), ''{}'') FROM %s($1, $2, $3, $4, $5, $6) r', v_function::regproc);
+            BEGIN
+                EXECUTE v_sql INTO v_results
+                    USING v_rule.id, p_run_id, v_rule.kind, v_rule.tenant, v_current, v_action -> 'params';
+            EXCEPTION WHEN OTHERS THEN
+                -- the batch failed as a whole: again one subject at a time, so that only
+                -- the failing subject is left out (error messages, not details: a
+                -- constraint's DETAIL would hold personal values)
+                v_results := '{}';
+                FOREACH v_key IN ARRAY v_current LOOP
+                    BEGIN
+                        EXECUTE v_sql INTO v_one
+                            USING v_rule.id, p_run_id, v_rule.kind, v_rule.tenant, ARRAY[v_key], v_action -> 'params';
+                        v_results := v_results || v_one;
+                    EXCEPTION WHEN OTHERS THEN
+                        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                        v_results := v_results || jsonb_build_object(v_key, jsonb_build_object('outcome', 'failed',
+                            'detail', jsonb_build_object('sqlstate', v_state, 'message', left(v_message, 200),
+                                                         'action', v_action ->> 'name')));
+                    END;
+                END LOOP;
+            END;
+        END IF;
+        -- subjects the action did not report on are skipped as "no_outcome"
+        v_final := v_final || COALESCE((
+            SELECT jsonb_object_agg(k, COALESCE(v_results -> k, '{"outcome": "no_outcome"}'))
+              FROM unnest(v_current) k
+             WHERE COALESCE(v_results -> k ->> 'outcome', 'no_outcome') NOT IN ('anonymized', 'queued', 'done')), '{}');
+        v_current := ARRAY(SELECT k FROM unnest(v_current) k
+                            WHERE v_results -> k ->> 'outcome' IN ('anonymized', 'queued', 'done'));
+    END LOOP;
+    v_changed := v_current;
+
+    -- frequency: remember who the rule fired for
+    INSERT INTO gdpr.rule_subject (rule_id, subject_key, fired_at)
+    SELECT v_rule.id, k, v_run.evaluated_at FROM unnest(v_changed) k
+    ON CONFLICT (rule_id, subject_key) DO UPDATE SET fired_at = excluded.fired_at;
+
+    SELECT COALESCE(jsonb_object_agg(o, n), '{}') INTO v_skipped FROM (
+        SELECT e.value ->> 'outcome' AS o, count(*) AS n FROM jsonb_each(v_final) e
+         WHERE e.value ->> 'outcome' <> 'failed' GROUP BY 1) t;
+    SELECT COALESCE(jsonb_agg(jsonb_build_object('subject_key', e.key) || COALESCE(e.value -> 'detail', '{}')), '[]')
+      INTO v_errors FROM jsonb_each(v_final) e WHERE e.value ->> 'outcome' = 'failed';
+    UPDATE gdpr.rule_run x SET
+           changed = x.changed + cardinality(v_changed),
+           skipped = (SELECT COALESCE(jsonb_object_agg(k, n), '{}') FROM (
+                        SELECT k, sum(v::numeric)::bigint AS n FROM (
+                            SELECT e.key AS k, e.value AS v FROM jsonb_each_text(x.skipped) e WHERE e.value ~ '^[0-9]+$'
+                            UNION ALL SELECT e.key, e.value FROM jsonb_each_text(v_skipped) e) u GROUP BY k) t)
+                     || (SELECT COALESCE(jsonb_object_agg(e.key, e.value), '{}') FROM jsonb_each(x.skipped) e
+                          WHERE jsonb_typeof(e.value) <> 'number'),
+           errors = CASE WHEN jsonb_array_length(x.errors) >= 100 THEN x.errors
+                         ELSE x.errors || (SELECT COALESCE(jsonb_agg(v), '[]') FROM (
+                              SELECT v FROM jsonb_array_elements(v_errors) v LIMIT 100 - jsonb_array_length(x.errors)) t) END,
+           error_count = x.error_count + jsonb_array_length(v_errors),
+           batches = x.batches + 1,
+           cursor = v_keys[cardinality(v_keys)]
+     WHERE x.id = p_run_id;
+    RETURN gdpr.rule_run_summary(p_run_id);
+END $$;
+
+-- Run a rule now, whole, in the caller's transaction (psql). `pgdpr rules run` and
+-- the ticker commit per batch instead.
+CREATE OR REPLACE FUNCTION gdpr.run_rule(p_rule_id bigint, p_now timestamptz DEFAULT now(),
+                                         p_batch_size integer DEFAULT 1000)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_run_id bigint := gdpr.start_manual_run(p_rule_id, p_now);
+    v_result jsonb;
+BEGIN
+    LOOP
+        v_result := gdpr.run_batch(v_run_id, p_batch_size);
+        EXIT WHEN (v_result ->> 'done')::boolean;
+    END LOOP;
+    RETURN v_result;
+END $$;
+
+-- Privileges: staff manage their own club's rules; admins any club's. Internal
+-- helpers run only inside the SECURITY DEFINER functions (as pgdpr_owner).
+DO $$
+DECLARE
+    v_signature text;
+BEGIN
+    FOREACH v_signature IN ARRAY ARRAY[
+        'gdpr.create_rule(text, text, text, text, jsonb, jsonb, integer, text, text, boolean)',
+        'gdpr.change_rule(bigint, text, text, text, jsonb, jsonb, integer, text)',
+        'gdpr.set_rule_enabled(bigint, boolean)', 'gdpr.enable_rule(bigint)', 'gdpr.disable_rule(bigint)',
+        'gdpr.delete_rule(bigint)', 'gdpr.list_rules(text)', 'gdpr.show_rule(bigint)',
+        'gdpr.rule_history(bigint, text, integer)', 'gdpr.preview_rule(bigint, timestamptz, integer)',
+        'gdpr.start_manual_run(bigint, timestamptz)', 'gdpr.run_batch(bigint, integer)',
+        'gdpr.run_rule(bigint, timestamptz, integer)']
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO pgdpr_owner', v_signature);
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_signature);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO pgdpr_staff, pgdpr_admin', v_signature);
+    END LOOP;
+    FOREACH v_signature IN ARRAY ARRAY[
+        'gdpr.tenant_time_zone(text, text)', 'gdpr.rule_frequency_days(text)',
+        'gdpr.rule_normalize_items(jsonb, text, text)', 'gdpr.rule_for_caller(bigint)', 'gdpr.rule_check(gdpr.rule)',
+        'gdpr.rule_eligibility_sql(gdpr.rule, text)', 'gdpr.start_run(gdpr.rule, timestamptz, text, timestamptz)',
+        'gdpr.rule_run_summary(bigint, boolean)']
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_signature);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO pgdpr_owner, pgdpr_admin', v_signature);
+    END LOOP;
+    -- the club system's time zones (gdpr.tenant_time_zone) are read as the engine owner
+    IF to_regclass('club.clubs') IS NOT NULL THEN
+        GRANT USAGE ON SCHEMA club TO pgdpr_owner;
+        GRANT SELECT (id, time_zone) ON club.clubs TO pgdpr_owner;
+    END IF;
+END $$;
+GRANT SELECT ON gdpr.rule, gdpr.rule_run, gdpr.rule_subject, gdpr.rule_condition, gdpr.rule_action,
+      gdpr.rule_safety, gdpr.outbox, gdpr.ticker TO pgdpr_admin;
+GRANT INSERT, UPDATE, DELETE ON gdpr.rule_condition, gdpr.rule_action TO pgdpr_admin;
+
+COMMENT ON FUNCTION gdpr.create_rule(text, text, text, text, jsonb, jsonb, integer, text, text, boolean) IS
+    'Create a trigger rule (seed S4): club, name, schedule, frequency, conditions, actions, per-run cap; audited';
+COMMENT ON FUNCTION gdpr.change_rule(bigint, text, text, text, jsonb, jsonb, integer, text) IS
+    'Change a trigger rule (NULL keeps a setting); audited';
+COMMENT ON FUNCTION gdpr.enable_rule(bigint) IS 'Enable a trigger rule (from the next slot on); audited';
+COMMENT ON FUNCTION gdpr.disable_rule(bigint) IS 'Disable a trigger rule; audited';
+COMMENT ON FUNCTION gdpr.set_rule_enabled(bigint, boolean) IS 'Enable or disable a trigger rule; audited';
+COMMENT ON FUNCTION gdpr.delete_rule(bigint) IS 'Delete a trigger rule (its run history stays); audited';
+COMMENT ON FUNCTION gdpr.list_rules(text) IS 'The trigger rules of the caller''s club (admins: of a club or all)';
+COMMENT ON FUNCTION gdpr.show_rule(bigint) IS 'One trigger rule as JSON';
+COMMENT ON FUNCTION gdpr.rule_history(bigint, text, integer) IS 'Runs of a rule (or of a club''s rules), newest first';
+COMMENT ON FUNCTION gdpr.preview_rule(bigint, timestamptz, integer) IS
+    'How many subjects a rule would change now, and a sample of their keys; changes nothing';
+COMMENT ON FUNCTION gdpr.start_manual_run(bigint, timestamptz) IS 'Start a manual run; drive it with gdpr.run_batch';
+COMMENT ON FUNCTION gdpr.run_batch(bigint, integer) IS
+    'Process the next batch of a run (commit after each: a killed run resumes from its cursor)';
+COMMENT ON FUNCTION gdpr.run_rule(bigint, timestamptz, integer) IS 'Run a rule now, whole, in one transaction';

@@ -1,0 +1,119 @@
+-- The ticker (design.md "Scheduling"): called every minute by pg_cron
+-- (`pgdpr cron install`: CALL gdpr.tick()) or by `pgdpr worker`. It runs every due
+-- rule once per slot, even with two tickers at once (FOR UPDATE SKIP LOCKED on the
+-- rule row, UNIQUE (rule_id, slot) on the run), one catch-up run after downtime
+-- (the latest missed slot, not every one), resumes runs whose ticker died, and
+-- processes deferred erasures whose retention period has ended (Bogføringsloven).
+--
+-- gdpr.tick is a PROCEDURE that COMMITs after each batch, so a killed run keeps its
+-- finished batches and the next tick finishes it. Call it outside a transaction
+-- block: `CALL gdpr.tick();` (pg_cron does). It is SECURITY INVOKER (a procedure
+-- with SECURITY DEFINER cannot commit); the steps it calls check the caller.
+
+-- Heartbeat: the ticker is alive (`pgdpr cron status`, the worker).
+CREATE OR REPLACE FUNCTION gdpr.tick_heartbeat(p_now timestamptz) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO gdpr.ticker (singleton, last_tick_at, last_now, last_by, ticks)
+    VALUES (true, clock_timestamp(), p_now, gdpr.caller(), 1)
+    ON CONFLICT (singleton) DO UPDATE SET last_tick_at = excluded.last_tick_at, last_now = excluded.last_now,
+        last_by = excluded.last_by, ticks = gdpr.ticker.ticks + 1
+$$;
+
+-- The next run to work on, or NULL: first an unfinished run no one holds (its
+-- ticker was killed: resume it), else the next due rule, claimed with SKIP LOCKED;
+-- its slot is the latest scheduled instant at or before p_now (catch-up = one run).
+-- p_seen: runs this tick already worked on (so a busy run is not picked again).
+CREATE OR REPLACE FUNCTION gdpr.tick_claim(p_now timestamptz, p_seen bigint[] DEFAULT '{}') RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_run_id bigint;
+    v_rule gdpr.rule;
+    v_slot timestamptz;
+BEGIN
+    IF NOT gdpr.caller_is_admin() THEN
+        RAISE EXCEPTION 'only the ticker (pgdpr_admin) runs scheduled rules' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT x.id INTO v_run_id FROM gdpr.rule_run x
+     WHERE x.finished_at IS NULL AND x.id <> ALL (COALESCE(p_seen, '{}'))
+     ORDER BY x.id FOR UPDATE SKIP LOCKED LIMIT 1;
+    IF FOUND THEN
+        RETURN v_run_id;
+    END IF;
+    LOOP
+        SELECT * INTO v_rule FROM gdpr.rule r
+         WHERE r.enabled AND r.deleted_at IS NULL AND r.next_slot <= p_now
+         ORDER BY r.next_slot, r.id FOR UPDATE SKIP LOCKED LIMIT 1;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        v_slot := gdpr.schedule_slot(v_rule.schedule, v_rule.time_zone, p_now, -1);
+        UPDATE gdpr.rule r SET last_slot = GREATEST(r.last_slot, v_slot),
+               next_slot = gdpr.schedule_slot(r.schedule, r.time_zone, p_now, 1)
+         WHERE r.id = v_rule.id;
+        IF v_slot IS NOT NULL AND v_slot > COALESCE(v_rule.last_slot, '-infinity') THEN
+            v_run_id := gdpr.start_run(v_rule, v_slot, 'schedule', p_now);
+            IF v_run_id IS NOT NULL THEN
+                RETURN v_run_id;
+            END IF;
+        END IF;
+    END LOOP;
+END $$;
+
+-- Deferred erasures (the erasure functions' gdpr.process_deferred_erasures), if installed.
+CREATE OR REPLACE FUNCTION gdpr.tick_deferred_erasures(p_now timestamptz) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_result jsonb;
+BEGIN
+    IF NOT gdpr.caller_is_admin() THEN
+        RAISE EXCEPTION 'only the ticker (pgdpr_admin) processes deferred erasures' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF to_regprocedure('gdpr.process_deferred_erasures(timestamptz)') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE 'SELECT to_jsonb(gdpr.process_deferred_erasures($1))' INTO v_result USING p_now;
+    RETURN v_result;
+END $$;
+
+CREATE OR REPLACE PROCEDURE gdpr.tick(p_now timestamptz DEFAULT NULL, p_batch_size integer DEFAULT 1000)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_now timestamptz := COALESCE(p_now, now());
+    v_seen bigint[] := '{}';
+    v_run_id bigint;
+    v_result jsonb;
+BEGIN
+    PERFORM gdpr.tick_heartbeat(v_now);
+    COMMIT;
+    LOOP
+        v_run_id := gdpr.tick_claim(v_now, v_seen);
+        COMMIT;
+        EXIT WHEN v_run_id IS NULL;
+        v_seen := v_seen || v_run_id;
+        LOOP
+            v_result := gdpr.run_batch(v_run_id, p_batch_size);
+            COMMIT;
+            EXIT WHEN (v_result ->> 'done')::boolean OR (v_result ->> 'busy')::boolean;
+        END LOOP;
+    END LOOP;
+    PERFORM gdpr.tick_deferred_erasures(v_now);
+    COMMIT;
+END $$;
+
+ALTER FUNCTION gdpr.tick_heartbeat(timestamptz) OWNER TO pgdpr_owner;
+ALTER FUNCTION gdpr.tick_claim(timestamptz, bigint[]) OWNER TO pgdpr_owner;
+ALTER FUNCTION gdpr.tick_deferred_erasures(timestamptz) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.tick_heartbeat(timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.tick_claim(timestamptz, bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.tick_deferred_erasures(timestamptz) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE gdpr.tick(timestamptz, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.tick_heartbeat(timestamptz) TO pgdpr_admin;
+GRANT EXECUTE ON FUNCTION gdpr.tick_claim(timestamptz, bigint[]) TO pgdpr_admin;
+GRANT EXECUTE ON FUNCTION gdpr.tick_deferred_erasures(timestamptz) TO pgdpr_admin;
+GRANT EXECUTE ON PROCEDURE gdpr.tick(timestamptz, integer) TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.tick_heartbeat(timestamptz) IS 'Record that the ticker ran (internal)';
+COMMENT ON FUNCTION gdpr.tick_claim(timestamptz, bigint[]) IS
+    'Claim the next run for the ticker: an orphaned unfinished run, else a due rule (SKIP LOCKED)';
+COMMENT ON FUNCTION gdpr.tick_deferred_erasures(timestamptz) IS 'Process deferred erasures if the erasure functions are installed';
+COMMENT ON PROCEDURE gdpr.tick(timestamptz, integer) IS
+    'The ticker: run every due rule once per slot, committing per batch; CALL outside a transaction block';
