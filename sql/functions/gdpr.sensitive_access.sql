@@ -113,3 +113,17 @@ REVOKE ALL ON FUNCTION gdpr.support_tenants(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.support_tenants(name) TO pgdpr_staff, pgdpr_admin, pgdpr_support;
 COMMENT ON FUNCTION gdpr.support_tenants(name) IS
     'Tenants that granted the support role access that has not expired (empty for other roles)';
+
+-- Free text (log lines, notes: catalog category free_text) is not sensitive as a
+-- whole, but staff write CPR numbers into it ("ringede om CPR 0101701234"): seed S7
+-- locks a CPR "wherever it is shown", so a caller without the right reads each
+-- CPR-shaped number (DDMMYYSSSS or DDMMYY-SSSS) in free text as 'kræver login'
+-- (hidden: removed). Inlinable; the regular expression runs only for such callers.
+CREATE OR REPLACE FUNCTION gdpr.render_free_text(p_value text, p_access text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_access = 'allowed' OR p_value IS NULL THEN p_value
+                ELSE pg_catalog.regexp_replace(p_value, '\m[0-9]{6}-?[0-9]{4}\M',
+                         CASE WHEN p_access = 'hidden' THEN '' ELSE 'kræver login' END, 'g') END
+$$;
+COMMENT ON FUNCTION gdpr.render_free_text(text, text) IS
+    'Free text as a caller at the given access level reads it: CPR-shaped numbers masked unless allowed';

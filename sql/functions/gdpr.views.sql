@@ -8,6 +8,7 @@
 --   * each sensitive column reads gdpr.render_sensitive(col::text, access) with the
 --     access computed ONCE per query, (SELECT gdpr.sensitive_access(area)) (InitPlan);
 --     a sensitive_when column is masked only on the rows where its flag is true;
+--   * free-text columns read CPR-shaped numbers masked (gdpr.render_free_text);
 --   * (SELECT gdpr.register_access(area)) <> 'none' gates the rows (register access);
 --   * writes go through one INSTEAD OF trigger, gdpr.view_write(), which needs
 --     register access write, and the 'allowed' right to write a sensitive column;
@@ -133,6 +134,10 @@ BEGIN
                        'CASE WHEN t.%3$I THEN gdpr.render_sensitive(t.%1$I::text, (SELECT gdpr.sensitive_access(%2$s))) '
                        'ELSE t.%1$I::text END AS %1$I',
                        a.attname, v_area_literal, cc.sensitive_when)
+                   WHEN cc.category = 'free_text' AND a.atttypid IN ('text'::regtype, 'varchar'::regtype) THEN
+                       pg_catalog.format(
+                       'gdpr.render_free_text(t.%1$I::text, (SELECT gdpr.sensitive_access(%2$s)))::%3$s AS %1$I',
+                       a.attname, v_area_literal, pg_catalog.format_type(a.atttypid, a.atttypmod))
                    ELSE pg_catalog.format('t.%I', a.attname)
                  END, ', ' ORDER BY a.attnum)
           INTO v_columns

@@ -10,6 +10,10 @@ GRANT SELECT, INSERT, UPDATE ON gdpr.staff_group TO pgdpr_admin;
 GRANT SELECT ON gdpr.group_right, gdpr.support_grant TO pgdpr_admin;
 GRANT EXECUTE ON FUNCTION gdpr.audit(text, text, text, text, text, jsonb) TO pgdpr_admin;
 
+-- The support role reads the generated views, whose inlined SQL functions
+-- (gdpr.sensitive_access, gdpr.current_tenant) are resolved in its name.
+GRANT USAGE ON SCHEMA gdpr TO pgdpr_support;
+
 -- No staff, support or view-owner role may bypass row security, ever.
 ALTER ROLE pgdpr_staff NOBYPASSRLS;
 ALTER ROLE pgdpr_support NOBYPASSRLS;
