@@ -67,9 +67,9 @@ def cli(ctx: click.Context, dsn: str | None) -> None:
 
 
 def register() -> None:
-    from pgdpr import commands_catalog, commands_demo, commands_migrate, commands_server
+    from pgdpr import commands_catalog, commands_demo, commands_migrate, commands_report, commands_server
 
-    for module in (commands_migrate, commands_catalog, commands_server, commands_demo):
+    for module in (commands_migrate, commands_catalog, commands_server, commands_demo, commands_report):
         for command in module.COMMANDS:
             cli.add_command(command)
     from pgdpr import commands_catalog_coverage, commands_compliance  # noqa: F401  (catalog check/discover)

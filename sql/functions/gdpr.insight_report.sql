@@ -317,8 +317,10 @@ BEGIN
                 'purposes', (SELECT json_agg(DISTINCT jsonb_build_object('purpose', s.m -> 'purpose',
                                                                           'legal_basis', s.m -> 'legal_basis'))
                                FROM sections s),
-                'categories', COALESCE((SELECT json_agg(DISTINCT c)
-                                          FROM sections s, jsonb_array_elements_text(s.m -> 'categories') c), '[]'),
+                'categories', COALESCE((SELECT json_agg(DISTINCT cat.category)
+                                          FROM sections s,
+                                               jsonb_array_elements_text(s.m -> 'categories') AS cat(category)),
+                                       '[]'),
                 'recipients', (SELECT json_agg(DISTINCT s.m ->> 'recipients') FROM sections s),
                 'sources', (SELECT json_agg(DISTINCT s.m ->> 'source') FROM sections s),
                 'retention', (SELECT json_agg(json_build_object('title_da', s.m -> 'title_da',
@@ -404,3 +406,24 @@ GRANT EXECUTE ON FUNCTION gdpr.insight_rows(text, text, text, text, text) TO pgd
 COMMENT ON FUNCTION gdpr.insight_rows(text, text, text, text, text) IS
     'Portable export (GDPR Art. 20): the insight report as (section, record, field, value) rows; '
     'writes one audit event';
+
+-- What every section and column of the export holds (the README of `pgdpr export
+-- --zip`): the catalog's description only, no personal data, so no audit event.
+CREATE OR REPLACE FUNCTION gdpr.insight_columns(p_kind text)
+RETURNS TABLE (section text, title_da text, title_en text, purpose text, legal_basis text, retention text,
+               recipients text, source text, field text, label_da text, label_en text, type text,
+               category text, sensitive boolean)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT m ->> 'table', m ->> 'title_da', m ->> 'title_en', m ->> 'purpose', m ->> 'legal_basis',
+           m ->> 'retention', m ->> 'recipients', m ->> 'source',
+           c ->> 'name', c ->> 'label_da', c ->> 'label_en', c ->> 'type', c ->> 'category',
+           (c ->> 'sensitive')::boolean
+      FROM pg_catalog.unnest((gdpr.insight_statements(p_kind)).metas) WITH ORDINALITY AS s(m, spos)
+     CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(m -> 'columns') WITH ORDINALITY AS col(c, cpos)
+     ORDER BY s.spos, col.cpos
+$$;
+ALTER FUNCTION gdpr.insight_columns(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.insight_columns(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.insight_columns(text) TO pgdpr_staff, pgdpr_admin;
+COMMENT ON FUNCTION gdpr.insight_columns(text) IS
+    'The sections and columns of a subject kind''s insight report and export (catalog description, no personal data)';
