@@ -1,0 +1,189 @@
+-- Building blocks of erasure (GDPR Art. 17) and of its proof (Art. 5(2)): keyed
+-- hashes with the per-install secret, the redaction pattern of a subject's
+-- identifying values, the n-grams the proof hashes, and the join that attributes a
+-- declared table's rows to their subject's key (generated from the catalog).
+-- Internal helpers: no grants; the SECURITY DEFINER erasure functions (owner
+-- pgdpr_owner) call them. Not SECURITY DEFINER themselves, so they stay inlinable.
+
+-- Keyed hash (hex SHA-256 of salt || value). The salt is gdpr.install_secret.salt,
+-- readable by pgdpr_owner only; callers read it once per statement and pass it in.
+CREATE OR REPLACE FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.encode(pg_catalog.sha256(p_salt || pg_catalog.convert_to(p_value, 'UTF8')), 'hex')
+$$;
+ALTER FUNCTION gdpr.keyed_hash(text, bytea) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.keyed_hash(text, bytea) FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.keyed_hash(text, bytea) IS 'Keyed SHA-256 of a value (the hash erase strategy); internal';
+
+CREATE OR REPLACE FUNCTION gdpr.install_salt() RETURNS bytea
+LANGUAGE sql STABLE AS $$
+    SELECT s.salt FROM gdpr.install_secret s
+$$;
+ALTER FUNCTION gdpr.install_salt() OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.install_salt() FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.install_salt() IS 'The per-install secret salt (readable by pgdpr_owner only); internal';
+
+-- The words of a text as the proof compares them: lower case, split on white
+-- space, punctuation stripped from both ends of each word.
+CREATE OR REPLACE FUNCTION gdpr.proof_tokens(p_text text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT COALESCE(pg_catalog.array_agg(w.t ORDER BY w.o), '{}')
+      FROM (SELECT pg_catalog.btrim(s.x, '.,;:!?()[]{}"''<>/\|*`=') AS t, s.o
+              FROM pg_catalog.regexp_split_to_table(pg_catalog.lower(p_text), '\s+') WITH ORDINALITY AS s(x, o)) w
+     WHERE w.t <> ''
+$$;
+
+-- Every run of 1..p_max consecutive words of a text (an identifying value of up to
+-- p_max words is found wherever it stands in a free text).
+CREATE OR REPLACE FUNCTION gdpr.proof_grams(p_text text, p_max integer) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.array_to_string(w.a[i:i + n - 1], ' ')
+      FROM (SELECT gdpr.proof_tokens(p_text) AS a) w,
+           pg_catalog.generate_series(1, LEAST(p_max, pg_catalog.cardinality(w.a))) n,
+           pg_catalog.generate_series(1, pg_catalog.cardinality(w.a) - n + 1) i
+$$;
+
+-- The identifying values of one subject, as captured before erasure: the values
+-- of its identifying columns plus the full name (the name columns joined by a
+-- space). Names shorter than 2 characters and other values shorter than 3 are left
+-- out (they would shred every text).
+CREATE OR REPLACE FUNCTION gdpr.identifying_values(p_names text[], p_others text[])
+RETURNS TABLE (value text, is_word boolean)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT DISTINCT v.value, v.is_word
+      FROM (SELECT pg_catalog.btrim(n) AS value, true AS is_word FROM pg_catalog.unnest(p_names) n
+            UNION ALL
+            SELECT pg_catalog.btrim(o), false FROM pg_catalog.unnest(p_others) o
+            UNION ALL
+            SELECT pg_catalog.array_to_string(p_names, ' '), false
+             WHERE pg_catalog.cardinality(pg_catalog.array_remove(p_names, NULL)) > 1) v
+     WHERE v.value IS NOT NULL
+       AND pg_catalog.length(v.value) >= CASE WHEN v.is_word THEN 2 ELSE 3 END
+$$;
+
+-- One case-insensitive regular expression matching every identifying value of a
+-- subject: values escaped (a backslash before every non-alphanumeric), runs of white space matching any white space, names as
+-- whole words only, longest first. NULL when there is nothing to match.
+CREATE OR REPLACE FUNCTION gdpr.redaction_pattern(p_names text[], p_others text[]) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.string_agg(
+               CASE WHEN v.is_word THEN '(?<![[:alnum:]_])' || e.escaped || '(?![[:alnum:]_])' ELSE e.escaped END,
+               '|' ORDER BY pg_catalog.length(v.value) DESC, v.value)
+      FROM gdpr.identifying_values(p_names, p_others) v,
+           LATERAL (SELECT pg_catalog.regexp_replace(
+                               pg_catalog.regexp_replace(v.value, '([^[:alnum:][:space:]])', '\\\1', 'g'),
+                               '\s+', '\\s+', 'g') AS escaped) e
+$$;
+
+-- Remove every match of a subject's pattern from a text (free text, erase = redact).
+CREATE OR REPLACE FUNCTION gdpr.redact(p_text text, p_pattern text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_pattern IS NULL OR p_text IS NULL THEN p_text
+                ELSE pg_catalog.regexp_replace(p_text, p_pattern, '[anonymiseret]', 'gi') END
+$$;
+COMMENT ON FUNCTION gdpr.redact(text, text) IS
+    'A text with every match of a subject''s redaction pattern replaced by [anonymiseret]';
+
+CREATE OR REPLACE FUNCTION gdpr.redact(p_value jsonb, p_pattern text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_pattern IS NULL OR p_value IS NULL THEN p_value
+                ELSE pg_catalog.regexp_replace(p_value::text, p_pattern, '[anonymiseret]', 'gi')::jsonb END
+$$;
+
+CREATE OR REPLACE FUNCTION gdpr.redact(p_value json, p_pattern text) RETURNS json
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_pattern IS NULL OR p_value IS NULL THEN p_value
+                ELSE pg_catalog.regexp_replace(p_value::text, p_pattern, '[anonymiseret]', 'gi')::json END
+$$;
+
+-- The proof material of one subject: keyed hashes of its normalised identifying
+-- values (never the values) and the largest number of words among them.
+CREATE OR REPLACE FUNCTION gdpr.proof_hashes(p_names text[], p_others text[], p_salt bytea,
+    OUT hashes text[], OUT max_tokens integer)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT COALESCE(pg_catalog.array_agg(DISTINCT gdpr.keyed_hash('proof:' || pg_catalog.array_to_string(t.a, ' '), p_salt)), '{}'),
+           COALESCE(pg_catalog.max(pg_catalog.cardinality(t.a)), 1)::integer
+      FROM gdpr.identifying_values(p_names, p_others) v,
+           LATERAL (SELECT gdpr.proof_tokens(v.value) AS a) t
+     WHERE pg_catalog.cardinality(t.a) > 0
+$$;
+
+-- How a declared table's rows (under alias p_alias) reach their subject: extra FROM
+-- items (", parent alias_p ..."), the join condition, and the expressions of the
+-- row's subject key and tenant. Generated from the catalog; identifiers quoted.
+CREATE OR REPLACE FUNCTION gdpr.subject_source(p_schema name, p_table name, p_alias text,
+    OUT from_clause text, OUT where_clause text, OUT key_expr text, OUT tenant_expr text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_t gdpr.catalog_table;
+    v_s gdpr.subject_kind;
+    v_p record;
+    v_palias text := p_alias || '_p';
+    v_root_tenant text;
+BEGIN
+    SELECT * INTO v_t FROM gdpr.catalog_table WHERE table_schema = p_schema AND table_name = p_table;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'table %.% is not in the catalog', quote_ident(p_schema), quote_ident(p_table);
+    END IF;
+    SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = v_t.kind;
+    IF v_s.tenant_column IS NOT NULL AND EXISTS (
+        SELECT FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = format('%I.%I', p_schema, p_table)::regclass
+           AND a.attname = v_s.tenant_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        tenant_expr := format('%I.%I', p_alias, v_s.tenant_column);
+    END IF;
+    from_clause := '';
+    where_clause := 'true';
+    CASE v_t.link
+    WHEN 'root' THEN
+        key_expr := format('%I.%I', p_alias, v_s.key_column);
+    WHEN 'direct' THEN
+        key_expr := format('%I.%I', p_alias, v_t.link_column);
+    WHEN 'via' THEN
+        SELECT * INTO v_p FROM gdpr.subject_source(v_t.parent_schema, v_t.parent_name, v_palias);
+        from_clause := format(', %I.%I %I', v_t.parent_schema, v_t.parent_name, v_palias) || v_p.from_clause;
+        where_clause := format('%I.%I = %I.%I AND ', p_alias, v_t.link_column, v_palias, v_t.parent_column)
+            || v_p.where_clause;
+        IF tenant_expr IS NOT NULL AND v_p.tenant_expr IS NOT NULL THEN
+            where_clause := where_clause || format(' AND %s = %s', tenant_expr, v_p.tenant_expr);
+        END IF;
+        tenant_expr := COALESCE(tenant_expr, v_p.tenant_expr);
+        key_expr := v_p.key_expr;
+    WHEN 'owned' THEN
+        from_clause := format(', %I.%I %I', v_s.table_schema, v_s.table_name, v_palias);
+        where_clause := format('%I.%I = %I.%I', p_alias, v_t.parent_column, v_palias, v_t.link_column);
+        IF v_s.tenant_column IS NOT NULL THEN
+            v_root_tenant := format('%I.%I', v_palias, v_s.tenant_column);
+            IF tenant_expr IS NOT NULL THEN
+                where_clause := where_clause || format(' AND %s = %s', tenant_expr, v_root_tenant);
+            END IF;
+            tenant_expr := COALESCE(tenant_expr, v_root_tenant);
+        END IF;
+        key_expr := format('%I.%I', v_palias, v_s.key_column);
+    END CASE;
+END $$;
+ALTER FUNCTION gdpr.subject_source(name, name, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.subject_source(name, name, text) FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.subject_source(name, name, text) IS
+    'FROM items, join condition, subject key and tenant expressions of a declared table''s rows; internal';
+
+-- The SQL type names of a kind's key and tenant columns (for typed parameters).
+CREATE OR REPLACE FUNCTION gdpr.subject_types(p_kind text, OUT key_type text, OUT tenant_type text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT pg_catalog.format_type(k.atttypid, k.atttypmod), pg_catalog.format_type(t.atttypid, t.atttypmod)
+      FROM gdpr.subject_kind s
+      JOIN pg_catalog.pg_attribute k
+        ON k.attrelid = format('%I.%I', s.table_schema, s.table_name)::regclass AND k.attname = s.key_column
+      LEFT JOIN pg_catalog.pg_attribute t
+        ON t.attrelid = k.attrelid AND t.attname = s.tenant_column
+     WHERE s.kind = p_kind
+$$;
+ALTER FUNCTION gdpr.subject_types(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.subject_types(text) FROM PUBLIC;
+
+-- Is a legal hold active at p_at?
+CREATE OR REPLACE FUNCTION gdpr.hold_is_active(p_hold gdpr.legal_hold, p_at timestamptz DEFAULT now())
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT p_hold.cleared_at IS NULL AND (p_hold.until IS NULL OR p_hold.until > p_at)
+$$;
