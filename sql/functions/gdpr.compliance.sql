@@ -259,12 +259,12 @@ BEGIN
         'subjects', (SELECT jsonb_object_agg(x->>'kind', x->'subjects') FROM jsonb_array_elements(v_subjects) x),
         'anonymised_this_month', (SELECT jsonb_object_agg(x->>'kind', x->'anonymised_this_month')
                                     FROM jsonb_array_elements(v_subjects) x));
-    IF to_regclass('gdpr.deferred_erasure') IS NOT NULL THEN
+    IF to_regprocedure('gdpr.pending_deferred_erasures(text, text, text)') IS NOT NULL THEN
+        -- the erasure engine's own view of what is pending, for the same club
         SELECT jsonb_build_object('installed', true, 'subjects', count(DISTINCT (d.kind, d.tenant, d.subject_key)),
                                   'rows', COALESCE(sum(d.rows_pending), 0), 'next_due_at', min(d.next_due_at))
           INTO v_section
-          FROM gdpr.deferred_erasure d
-         WHERE d.done_at IS NULL AND (v_tenant IS NULL OR d.tenant = v_tenant);
+          FROM gdpr.pending_deferred_erasures(NULL, NULL, v_tenant) d;
     ELSE
         v_section := jsonb_build_object('installed', false);
     END IF;
