@@ -184,9 +184,10 @@ BEGIN
     END IF;
 
     -- The engine's SECURITY DEFINER functions (owned by pgdpr_owner) read, scrub and
-    -- delete the declared rows; the declaring DBA owns the table and grants that here.
+    -- delete the declared rows; the declaring DBA owns the table and grants that here
+    -- (TRIGGER: gdpr.install_erasure_guards, run by gdpr.anonymize, adds the erasure guard).
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO pgdpr_owner', p_schema);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO pgdpr_owner', p_schema, p_table);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON %I.%I TO pgdpr_owner', p_schema, p_table);
 
     INSERT INTO gdpr.catalog_table AS t
         (table_schema, table_name, kind, link, link_column, parent_schema, parent_name, parent_column,
