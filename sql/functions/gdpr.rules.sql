@@ -538,6 +538,7 @@ DECLARE
     v_key text;
     v_state text;
     v_message text;
+    v_table text;
     v_changed text[];
     v_skipped jsonb;
     v_errors jsonb;
@@ -594,7 +595,7 @@ BEGIN
         SELECT a.function INTO v_function FROM gdpr.rule_action a WHERE a.name = v_action ->> 'name';
         IF v_function IS NULL THEN
             v_results := (SELECT jsonb_object_agg(k, jsonb_build_object('outcome', 'failed', 'detail', jsonb_build_object(
-                              'sqlstate', '42883', 'message', format('action "%s" is no longer registered', v_action ->> 'name'))))
+                              'sqlstate', '42883', 'action', v_action ->> 'name', 'reason', 'action no longer registered')))
                             FROM unnest(v_current) k);
         ELSE
             v_sql := format('SELECT COALESCE(jsonb_object_agg(r.subject_key, jsonb_build_object(''outcome'', r.outcome,'
@@ -613,10 +614,12 @@ BEGIN
                             USING v_rule.id, p_run_id, v_rule.kind, v_rule.tenant, ARRAY[v_key], v_action -> 'params';
                         v_results := v_results || v_one;
                     EXCEPTION WHEN OTHERS THEN
-                        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                        -- SQLSTATE, constraint and table only: a message could quote a value
+                        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = CONSTRAINT_NAME,
+                                                v_table = TABLE_NAME;
                         v_results := v_results || jsonb_build_object(v_key, jsonb_build_object('outcome', 'failed',
-                            'detail', jsonb_build_object('sqlstate', v_state, 'message', left(v_message, 200),
-                                                         'action', v_action ->> 'name')));
+                            'detail', jsonb_build_object('sqlstate', v_state, 'constraint', NULLIF(v_message, ''),
+                                                         'table', NULLIF(v_table, ''), 'action', v_action ->> 'name')));
                     END;
                 END LOOP;
             END;
