@@ -50,8 +50,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                    WHEN c.sensitive_when IS NOT NULL THEN pg_catalog.format(
                        'CASE WHEN t.%I THEN gdpr.render_sensitive(t.%I::text, $3) ELSE t.%I::text END AS %I',
                        c.sensitive_when, a.attname, a.attname, a.attname)
+                   -- free text: CPR-shaped numbers masked as in the views (gdpr.render_free_text),
+                   -- and this subject's own sensitive values (bank numbers, custom fields) too
                    WHEN c.category = 'free_text' THEN pg_catalog.format(
-                       'CASE WHEN $4 IS NULL THEN t.%I::text ELSE pg_catalog.regexp_replace(t.%I::text, $4, $5, ''g'') END AS %I',
+                       'CASE WHEN $4 IS NULL THEN gdpr.render_free_text(t.%I::text, $3) '
+                       'ELSE pg_catalog.regexp_replace(gdpr.render_free_text(t.%I::text, $3), $4, $5, ''g'') END AS %I',
                        a.attname, a.attname, a.attname)
                    ELSE pg_catalog.format('t.%I', a.attname)
                END AS expr,
