@@ -272,8 +272,8 @@ def test_a_registered_condition_and_action_by_a_dba(conn, club):
 def test_birthday_message_rule(conn):
     """The seed's birthday-mail example, as a non-erasing rule."""
     make_club(conn, 1)
-    c = make_customer(conn, 1, rows_per_table=1)
-    settle(conn, c, 0)  # the built-in safety holds for every rule: no message to a debtor either
+    c = make_customer(conn, 1, months_inactive=1, rows_per_table=1)
+    settle(conn, c, 1)  # the built-in safety holds for every rule: no message to a debtor either
     conn.execute("UPDATE club.customers SET birth_date = (now() AT TIME ZONE 'Europe/Copenhagen')::date - "
                  "interval '30 years' WHERE id = %s", (c.id,))
     make_customer(conn, 1, rows_per_table=1)
