@@ -76,6 +76,10 @@ def register() -> None:
 
     for command in commands_compliance.COMMANDS:
         cli.add_command(command)
+    from pgdpr import commands_rules
+
+    for command in commands_rules.COMMANDS:
+        cli.add_command(command)
     from pgdpr import commands_rights
 
     for command in commands_rights.COMMANDS:
