@@ -20,10 +20,11 @@ CATEGORY_LABELS = {
 }
 
 
-def environment(output_format: str) -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("pgdpr", "templates"),
-        autoescape=output_format == "html",  # every value from the database is escaped in HTML
+        # every value from the database is escaped in HTML (the insight report's convention)
+        autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["category"] = lambda c: CATEGORY_LABELS.get(c, c)
     env.filters["md"] = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
@@ -34,7 +35,7 @@ def environment(output_format: str) -> jinja2.Environment:
 def render(record: dict, output_format: str) -> str:
     if output_format == "json":
         return json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n"
-    template = environment(output_format).get_template(f"compliance.{output_format}.j2")
+    template = environment().get_template(f"compliance.{output_format}.j2")
     return template.render(r=record)
 
 
