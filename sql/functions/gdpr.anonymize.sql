@@ -16,15 +16,30 @@ DECLARE
     v_s gdpr.subject_kind;
     v_types record;
     v_anon text;
+    v_keys text[] := p_keys;
+    v_key text;
 BEGIN
     SELECT * INTO v_s FROM gdpr.subject_kind k WHERE k.kind = p_kind;
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
+    BEGIN
+        EXECUTE format('SELECT $1::%s[]', v_types.key_type) USING v_keys;
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        -- some keys are not even of the key's type: they are simply not found
+        v_keys := '{}';
+        FOREACH v_key IN ARRAY p_keys LOOP
+            BEGIN
+                EXECUTE format('SELECT $1::%s', v_types.key_type) USING v_key;
+                v_keys := v_keys || v_key;
+            EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+                NULL;
+            END;
+        END LOOP;
+    END;
     v_anon := CASE WHEN v_s.anonymized_column IS NOT NULL
                    THEN format('r.%I IS NOT NULL', v_s.anonymized_column)
                    ELSE format('EXISTS (SELECT FROM gdpr.erasure_ledger l WHERE l.kind = %L AND l.subject_key = r.%I::text)',
                                p_kind, v_s.key_column) END;
-    BEGIN
-        RETURN QUERY EXECUTE format(
+    RETURN QUERY EXECUTE format(
             'SELECT r.%1$I::text, %2$s, %3$s FROM %4$I.%5$I r
               WHERE r.%1$I = ANY ($1::%6$s[]) %7$s ORDER BY r.%1$I FOR UPDATE OF r',
             v_s.key_column,
@@ -32,10 +47,7 @@ BEGIN
             v_anon, v_s.table_schema, v_s.table_name, v_types.key_type,
             CASE WHEN v_s.tenant_column IS NOT NULL
                  THEN format('AND ($2 IS NULL OR r.%I = $2::%s)', v_s.tenant_column, v_types.tenant_type) ELSE '' END)
-        USING p_keys, p_tenant;
-    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-        RETURN;  -- a key that is not even of the key's type: not found
-    END;
+        USING v_keys, p_tenant;
 END $$;
 ALTER FUNCTION gdpr.lock_subjects(text, text, text[]) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.lock_subjects(text, text, text[]) FROM PUBLIC;

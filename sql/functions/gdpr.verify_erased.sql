@@ -49,6 +49,11 @@ BEGIN
                             WHERE c.table_schema = v_t.table_schema AND c.table_name = v_t.table_name
                               AND c.column_name = a.attname));
         CONTINUE WHEN v_cols IS NULL;
+        IF NOT has_table_privilege(v_t.rel, 'SELECT') THEN
+            RAISE WARNING 'proof: % is linked to % but pgdpr_owner may not read it; grant SELECT to check it',
+                v_t.rel, v_root;
+            CONTINUE;
+        END IF;
         IF v_t.declared THEN
             SELECT * INTO v_src FROM gdpr.subject_source(v_t.table_schema, v_t.table_name, 'a');
         ELSE
@@ -64,8 +69,9 @@ BEGIN
               JOIN pg_catalog.pg_attribute ka ON ka.attrelid = v_t.rel AND ka.attnum = k.col
               JOIN pg_catalog.pg_attribute fa ON fa.attrelid = v_root AND fa.attnum = k.fcol
              WHERE fa.attname = v_s.tenant_column;
-            v_src := ROW(''::text, 'true'::text, format('a.%I', v_key_col),
-                         CASE WHEN v_tenant_col IS NOT NULL THEN format('a.%I', v_tenant_col) END);
+            SELECT ''::text AS from_clause, 'true'::text AS where_clause, format('a.%I', v_key_col) AS key_expr,
+                   CASE WHEN v_tenant_col IS NOT NULL THEN format('a.%I', v_tenant_col) END AS tenant_expr
+              INTO v_src;
         END IF;
         v_tenant_cond := CASE WHEN v_src.tenant_expr IS NOT NULL AND v_types.tenant_type IS NOT NULL
                               THEN format('%s = $2::%s', v_src.tenant_expr, v_types.tenant_type) ELSE 'true' END;

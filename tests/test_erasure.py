@@ -1,0 +1,409 @@
+"""Erasure (issue 4): gdpr.anonymize / anonymize_many, what anonymised means, the proof,
+the bookings race, legal holds, deferred erasure, the audit trail, and who may erase."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from factory import make_club, make_customer
+
+TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb", "name")
+
+
+def anonymize(conn, customer, reason="kunden bad om det", **kw):
+    args = ", ".join(f"{k} => %({k})s" for k in kw)
+    sql = f"SELECT gdpr.anonymize('customer', %(key)s, %(reason)s{', ' + args if args else ''})"
+    return conn.execute(sql, {"key": str(customer.id), "reason": reason, **kw}).fetchone()[0]
+
+
+def text_hits(conn, values, exclude_retained_of=None):
+    """Independent of the engine: every text/json column of every user table, searched
+    case-insensitively for each value. Returns [(table, column, value)]."""
+    columns = conn.execute(
+        """SELECT c.table_schema, c.table_name, c.column_name
+             FROM information_schema.columns c
+             JOIN information_schema.tables t USING (table_schema, table_name)
+            WHERE t.table_type = 'BASE TABLE'
+              AND c.table_schema NOT IN ('pg_catalog', 'information_schema', 'cron')
+              AND c.data_type = ANY (%s)""", (list(TEXT_TYPES),)).fetchall()
+    hits = []
+    for schema, table, column in columns:
+        where = ""
+        if exclude_retained_of is not None and (schema, table) == ("club", "account_movements"):
+            where = f" AND customer_id <> {int(exclude_retained_of)}"
+        for value in values:
+            n = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}" WHERE "{column}"::text ILIKE %s{where}',
+                             (f"%{value}%",)).fetchone()[0]
+            if n:
+                hits.append((f"{schema}.{table}", column, value))
+    return hits
+
+
+def snapshot(conn, club_id, customer_id):
+    """Every row of every customer-linked table for one customer (for 'nothing else changed')."""
+    rows = {}
+    for table in ("customers", "class_enrollments", "account_movements", "table_bookings", "reservations",
+                  "activities", "log_lines", "consents", "notes", "custom_field_values"):
+        key = "id" if table == "customers" else "customer_id"
+        rows[table] = conn.execute(
+            f"SELECT to_jsonb(t) FROM club.{table} t WHERE club_id = %s AND {key} = %s ORDER BY 1::text",
+            (club_id, customer_id)).fetchall()
+    return rows
+
+
+def make_staff(conn, club: int, *roles: str) -> str:
+    name = f"staff_{club}_{uuid.uuid4().hex[:8]}"
+    conn.execute(f"SELECT gdpr.ensure_tenant_role('{club}')")
+    conn.execute(f'CREATE ROLE "{name}" NOLOGIN')
+    conn.execute(f'GRANT pgdpr_tenant_{club}, {", ".join(roles) or "pgdpr_staff"} TO "{name}"')
+    return name
+
+
+@pytest.fixture
+def club(conn):
+    make_club(conn, 1)
+    make_club(conn, 2)
+    return conn
+
+
+def test_anonymize_erases_everything_and_proves_it(club):
+    conn = club
+    other = make_customer(conn, 1, first_name="Mette")
+    other_club = make_customer(conn, 2, first_name="Ingeborg")
+    subject = make_customer(conn, 1, first_name="Ingeborg", last_name="Ørnsholt-Bæk", rows_per_table=3)
+    before_other = snapshot(conn, 1, other.id)
+    before_other_club = snapshot(conn, 2, other_club.id)
+
+    summary = anonymize(conn, subject)
+
+    assert summary["status"] == "anonymized"
+    assert summary["proof"] == {"verdict": "erased", "hits": 0, "places": []}
+    tables = summary["tables"]
+    assert tables["club.customers"]["anonymized"] == 1
+    assert tables["club.addresses"]["deleted"] == 1
+    for t in ("class_enrollments", "table_bookings", "reservations", "activities", "notes"):
+        assert tables[f"club.{t}"]["deleted"] == 3, t
+    assert tables["club.consents"]["deleted"] == 2
+    assert tables["club.custom_field_values"]["deleted"] == 2
+    assert tables["club.log_lines"]["anonymized"] == 3
+    assert tables["club.account_movements"]["retained"] == 3
+    assert summary["deferred"][0]["table"] == "club.account_movements"
+
+    row = conn.execute("""SELECT first_name, last_name, email, phone, cpr, bank_reg, bank_account, photo,
+                                 member_card, key_fob, address_id, anonymized_at IS NOT NULL,
+                                 birth_date = make_date(extract(year FROM birth_date)::int, 1, 1),
+                                 customer_no <> %s AND length(customer_no) = 64
+                            FROM club.customers WHERE id = %s""", (subject.customer_no, subject.id)).fetchone()
+    assert row == ("Anonymiseret", "Anonymiseret", None, None, None, None, None, None, None, None, None,
+                   True, True, True)
+    # retained accounting rows keep amount and date, lose the free text's values and the payment reference
+    movements = conn.execute("SELECT amount, text, payment_reference FROM club.account_movements "
+                             "WHERE customer_id = %s", (subject.id,)).fetchall()
+    assert len(movements) == 3
+    assert all(m[0] == -299 and m[2] is None and "Ingeborg" not in m[1] for m in movements)
+    logs = conn.execute("SELECT text FROM club.log_lines WHERE customer_id = %s", (subject.id,)).fetchall()
+    assert logs and all(t.startswith("[anonymiseret] ringede fra [anonymiseret]") for (t,) in logs)
+
+    verdict = conn.execute("SELECT gdpr.verify_erased('customer', %s)", (str(subject.id),)).fetchone()[0]
+    assert verdict["verdict"] == "erased" and verdict["hits"] == 0
+    values = [f"{subject.first_name} {subject.last_name}", subject.last_name, subject.email, subject.phone,
+              subject.cpr, subject.customer_no, subject.secret_field]
+    assert text_hits(conn, values, exclude_retained_of=subject.id) == []
+    # even the retained rows hold none of them
+    assert text_hits(conn, values) == []
+    # nobody else was touched (the other customer shares the first name Mette/Ingeborg pattern)
+    assert snapshot(conn, 1, other.id) == before_other
+    assert snapshot(conn, 2, other_club.id) == before_other_club
+    audit = conn.execute("SELECT actor, tenant, subject_key, purpose, details->>'category' FROM gdpr.audit_event "
+                         "WHERE action = 'anonymize'").fetchall()
+    assert audit == [("postgres", "1", str(subject.id), "kunden bad om det", "request")]
+    ledger = conn.execute("SELECT kind, tenant, subject_key, reason_category FROM gdpr.erasure_ledger").fetchall()
+    assert ledger == [("customer", "1", str(subject.id), "request")]
+
+
+def test_reason_is_stored_without_the_subjects_values(club):
+    conn = club
+    subject = make_customer(conn, 1, first_name="Gudrun")
+    anonymize(conn, subject, reason=f"Gudrun {subject.last_name} ringede fra {subject.phone}")
+    (purpose,) = conn.execute("SELECT purpose FROM gdpr.audit_event WHERE action = 'anonymize'").fetchone()
+    assert "Gudrun" not in purpose and subject.phone not in purpose and "ringede fra" in purpose
+
+
+def test_second_call_is_a_no_op(club):
+    conn = club
+    subject = make_customer(conn, 1)
+    anonymize(conn, subject)
+    after_first = snapshot(conn, 1, subject.id)
+    again = anonymize(conn, subject)
+    assert again == {"status": "already_anonymized", "kind": "customer", "tenant": "1",
+                     "subject_key": str(subject.id)}
+    assert snapshot(conn, 1, subject.id) == after_first
+    assert conn.execute("SELECT count(*) FROM gdpr.erasure_ledger").fetchone()[0] == 1
+
+
+def test_unknown_subject_and_other_club_read_the_same(club):
+    conn = club
+    staff = make_staff(conn, 2, "pgdpr_staff", "pgdpr_erasure")
+    subject = make_customer(conn, 1)
+    conn.execute(f'SET ROLE "{staff}"')
+    with pytest.raises(errors.NoDataFound) as other_club:
+        anonymize(conn, subject)
+    with pytest.raises(errors.NoDataFound) as unknown:
+        conn.execute("SELECT gdpr.anonymize('customer', '987654', 'x')")
+    assert other_club.value.diag.message_primary == f"customer {subject.id} not found"
+    assert unknown.value.diag.message_primary == "customer 987654 not found"
+    with pytest.raises(errors.InsufficientPrivilege):
+        conn.execute("SELECT gdpr.anonymize('customer', %s, 'x', '1')", (str(subject.id),))
+    conn.execute("RESET ROLE")
+    assert conn.execute("SELECT anonymized_at FROM club.customers WHERE id = %s", (subject.id,)).fetchone()[0] is None
+
+
+def test_who_may_erase(club):
+    conn = club
+    subject = make_customer(conn, 1)
+    plain_staff = make_staff(conn, 1, "pgdpr_staff")
+    eraser = make_staff(conn, 1, "pgdpr_staff", "pgdpr_erasure")
+    nobody = f"nobody_{uuid.uuid4().hex[:8]}"
+    conn.execute(f'CREATE ROLE "{nobody}" NOLOGIN')
+    for role in (plain_staff, nobody):
+        conn.execute(f'SET ROLE "{role}"')
+        for sql in ("SELECT gdpr.anonymize('customer', %s, 'x')",
+                    "SELECT * FROM gdpr.anonymize_many('customer', '1', ARRAY[%s], 'x')",
+                    "SELECT gdpr.verify_erased('customer', %s)",
+                    "SELECT gdpr.erasure_preview('customer', %s)",
+                    "SELECT gdpr.clear_legal_hold(%s::bigint)",
+                    "SELECT * FROM gdpr.ledger_export() WHERE subject_key = %s",
+                    "SELECT * FROM gdpr.ledger_replay('[]'::jsonb || jsonb_build_array(%s::text), true)",
+                    "SELECT gdpr.process_deferred_erasures() WHERE %s::text IS NOT NULL",
+                    "SELECT * FROM gdpr.erase_batch('customer', '1', ARRAY[%s], 'x', NULL, 'request')",
+                    "SELECT gdpr.install_salt() WHERE %s::text IS NOT NULL",
+                    "SELECT salt FROM gdpr.install_secret WHERE %s::text IS NOT NULL",
+                    "SELECT * FROM gdpr.erasure_proof WHERE subject_key = %s",
+                    "SELECT * FROM gdpr.legal_hold WHERE subject_key = %s",
+                    "SELECT * FROM gdpr.erasure_ledger WHERE subject_key = %s"):
+            with pytest.raises(errors.InsufficientPrivilege):
+                conn.execute(sql, (str(subject.id),))
+        conn.execute("RESET ROLE")
+    # pgdpr_admin may erase, but not read the install secret
+    conn.execute("SET ROLE pgdpr_admin")
+    with pytest.raises(errors.InsufficientPrivilege):
+        conn.execute("SELECT salt FROM gdpr.install_secret")
+    conn.execute("RESET ROLE")
+    conn.execute(f'SET ROLE "{eraser}"')
+    summary = anonymize(conn, subject)
+    conn.execute("RESET ROLE")
+    assert summary["status"] == "anonymized" and summary["proof"]["verdict"] == "erased"
+    actor = conn.execute("SELECT actor FROM gdpr.audit_event WHERE action = 'anonymize'").fetchone()[0]
+    assert actor == eraser
+
+
+def test_bookings_race(club, db_dsn):
+    """An anonymisation holds the subject row; a booking inserted meanwhile waits, then
+    fails with a clear error. A booking that landed before is erased with the rest."""
+    conn = club
+    subject = make_customer(conn, 1)
+    conn.execute("SELECT gdpr.install_erasure_guards()")  # as `pgdpr migrate` does
+    insert = ("INSERT INTO club.table_bookings (club_id, customer_id, booked_for, party_size, note) "
+              "VALUES (1, %s, now() + interval '1 day', 2, 'late booking')")
+    conn.execute(insert, (subject.id,))  # lands before: must be erased too
+
+    outcome = {}
+    with psycopg.connect(db_dsn) as eraser, psycopg.connect(db_dsn, autocommit=True) as booker:
+        eraser.execute("SELECT gdpr.anonymize('customer', %s, 'race')", (str(subject.id),))
+        pid = booker.info.backend_pid
+
+        def book():
+            try:
+                booker.execute(insert, (subject.id,))
+                outcome["ok"] = True
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=book)
+        thread.start()
+        for _ in range(100):
+            waiting = conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                                   (pid,)).fetchone()[0]
+            if waiting == "Lock":
+                break
+            time.sleep(0.05)
+        assert waiting == "Lock", "the booking should wait for the erasure"
+        eraser.commit()
+        thread.join(10)
+    assert "ok" not in outcome
+    error = outcome["error"]
+    assert isinstance(error, errors.CheckViolation)
+    assert f"customer {subject.id} is anonymised" in str(error)
+    assert conn.execute("SELECT count(*) FROM club.table_bookings WHERE customer_id = %s",
+                        (subject.id,)).fetchone()[0] == 0
+    # other customers still book as usual
+    other = make_customer(conn, 1)
+    conn.execute(insert, (other.id,))
+
+
+def test_legal_hold_blocks_force_is_audited(club):
+    conn = club
+    subject = make_customer(conn, 1)
+    staff = make_staff(conn, 1, "pgdpr_staff")
+    conn.execute(f'SET ROLE "{staff}"')
+    hold_id = conn.execute("SELECT gdpr.set_legal_hold('customer', %s, 'doping', 'sag 2026-17')",
+                           (str(subject.id),)).fetchone()[0]
+    holds = conn.execute("SELECT id, hold_type, created_by FROM gdpr.active_legal_holds('customer')").fetchall()
+    conn.execute("RESET ROLE")
+    assert holds == [(hold_id, "doping", staff)]
+
+    with pytest.raises(errors.ObjectInUse, match=rf"legal hold #{hold_id} \(doping\)"):
+        anonymize(conn, subject)
+    rows = conn.execute("SELECT * FROM gdpr.anonymize_many('customer', '1', ARRAY[%s], 'rule', 3)",
+                        (str(subject.id),)).fetchall()
+    assert rows == [(str(subject.id), "held", {})]
+    assert conn.execute("SELECT anonymized_at FROM club.customers WHERE id = %s", (subject.id,)).fetchone()[0] is None
+
+    summary = anonymize(conn, subject, p_force=True)
+    assert summary["status"] == "anonymized" and summary["forced"] is True
+    forced = conn.execute("SELECT actor, details FROM gdpr.audit_event WHERE action = 'anonymize_forced'").fetchone()
+    assert forced[0] == "postgres" and forced[1]["holds"][0]["id"] == hold_id
+    assert conn.execute("SELECT reason_category FROM gdpr.erasure_ledger").fetchone()[0] == "forced"
+    actions = [a for (a,) in conn.execute("SELECT action FROM gdpr.audit_event ORDER BY id")]
+    assert actions[:1] == ["legal_hold_set"] and "anonymize_skipped_hold" in actions
+
+
+def test_expired_and_cleared_holds_do_not_block(club):
+    conn = club
+    expired, cleared = make_customer(conn, 1), make_customer(conn, 1)
+    with pytest.raises(errors.InvalidParameterValue):
+        conn.execute("SELECT gdpr.set_legal_hold('customer', %s, 'debt', 'x', now() - interval '1 day')",
+                     (str(expired.id),))
+    # a hold that expired since it was set
+    conn.execute("""INSERT INTO gdpr.legal_hold (kind, tenant, subject_key, hold_type, reason, created_by, until)
+                    VALUES ('customer', '1', %s, 'debt', 'gammel gæld', 'postgres', now() - interval '1 day')""",
+                 (str(expired.id),))
+    hold = conn.execute("SELECT gdpr.set_legal_hold('customer', %s, 'litigation', 'sag', now() + interval '1 year')",
+                        (str(cleared.id),)).fetchone()[0]
+    eraser = make_staff(conn, 1, "pgdpr_staff", "pgdpr_erasure")
+    conn.execute(f'SET ROLE "{eraser}"')
+    conn.execute("SELECT gdpr.clear_legal_hold(%s)", (hold,))
+    conn.execute("RESET ROLE")
+    assert conn.execute("SELECT cleared_by FROM gdpr.legal_hold WHERE id = %s", (hold,)).fetchone()[0] == eraser
+    assert anonymize(conn, expired)["forced"] is False
+    rows = conn.execute("SELECT * FROM gdpr.anonymize_many('customer', '1', ARRAY[%s], 'r')",
+                        (str(cleared.id),)).fetchall()
+    assert rows == [(str(cleared.id), "anonymized", {"proof_hits": 0})]
+    assert conn.execute("SELECT count(*) FROM gdpr.audit_event WHERE action = 'legal_hold_cleared'").fetchone()[0] == 1
+
+
+def test_anonymize_many_isolates_a_failing_subject(club):
+    conn = club
+    a, bad, b, done = (make_customer(conn, 1) for _ in range(4))
+    anonymize(conn, done)
+    conn.execute(f"""CREATE FUNCTION pg_temp.fail() RETURNS trigger LANGUAGE plpgsql AS $$
+                     BEGIN IF NEW.customer_id = {bad.id} THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$""")
+    conn.execute("CREATE TRIGGER fail BEFORE UPDATE ON club.log_lines FOR EACH ROW EXECUTE FUNCTION pg_temp.fail()")
+    before_bad = snapshot(conn, 1, bad.id)
+    rows = conn.execute("SELECT * FROM gdpr.anonymize_many('customer', '1', %s, 'rule 9', 9)",
+                        ([str(a.id), str(bad.id), str(b.id), str(done.id), "424242", "x"],)).fetchall()
+    outcome = {k: (o, d) for k, o, d in rows}
+    assert outcome[str(a.id)] == ("anonymized", {"proof_hits": 0})
+    assert outcome[str(b.id)] == ("anonymized", {"proof_hits": 0})
+    assert outcome[str(bad.id)][0] == "failed" and outcome[str(bad.id)][1]["sqlstate"] == "P0001"
+    assert outcome[str(done.id)][0] == "already_anonymized"
+    assert outcome["424242"][0] == "not_found" and outcome["x"][0] == "not_found"
+    assert snapshot(conn, 1, bad.id) == before_bad  # nothing half-done
+    ledger = conn.execute("SELECT subject_key, rule_id, reason_category FROM gdpr.erasure_ledger "
+                          "WHERE rule_id = 9 ORDER BY 1").fetchall()
+    assert sorted(ledger) == sorted([(str(a.id), 9, "rule"), (str(b.id), 9, "rule")])
+    for s in (a, b):
+        assert conn.execute("SELECT gdpr.verify_erased('customer', %s)", (str(s.id),)).fetchone()[0]["hits"] == 0
+
+
+def test_anonymize_many_is_one_statement_per_table(club):
+    """Set-based: a batch of 30 runs the same number of statements as a batch of 1."""
+    conn = club
+    subjects = [make_customer(conn, 1, rows_per_table=1) for _ in range(31)]
+    counts = []
+    for batch in ([subjects[0]], subjects[1:]):
+        calls = "SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions WHERE funcname = 'erase_batch'"
+        with conn.transaction():
+            conn.execute("SET LOCAL track_functions = 'all'")
+            before = conn.execute(calls).fetchone()[0]
+            rows = conn.execute("SELECT * FROM gdpr.anonymize_many('customer', '1', %s, 'r')",
+                                ([str(s.id) for s in batch],)).fetchall()
+            counts.append(conn.execute(calls).fetchone()[0] - before)
+        assert {o for _, o, _ in rows} == {"anonymized"}
+    assert counts == [1, 1]
+
+
+def test_deferred_erasure(club):
+    conn = club
+    subject, other = make_customer(conn, 1), make_customer(conn, 1)
+    conn.execute("UPDATE club.account_movements SET booked_at = '2020-03-01' WHERE customer_id = %s", (subject.id,))
+    anonymize(conn, subject)
+    pending = conn.execute("SELECT subject_key, table_name, rows_pending, next_due_at::date::text "
+                           "FROM gdpr.pending_deferred_erasures()").fetchall()
+    assert pending == [(str(subject.id), "club.account_movements", 2, "2026-01-01")]
+    staff2 = make_staff(conn, 2, "pgdpr_staff")
+    conn.execute(f'SET ROLE "{staff2}"')
+    assert conn.execute("SELECT count(*) FROM gdpr.pending_deferred_erasures()").fetchone()[0] == 0
+    conn.execute("RESET ROLE")
+    result = conn.execute("SELECT gdpr.process_deferred_erasures('2025-12-31')").fetchone()[0]
+    assert result["tables"] == {}
+    result = conn.execute("SELECT gdpr.process_deferred_erasures()").fetchone()[0]
+    assert result["tables"] == {"club.account_movements": 2} and result["subjects_done"] == 1
+    assert conn.execute("SELECT count(*) FROM club.account_movements WHERE customer_id = %s",
+                        (subject.id,)).fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM club.account_movements WHERE customer_id = %s",
+                        (other.id,)).fetchone()[0] == 2
+    assert conn.execute("SELECT count(*) FROM gdpr.pending_deferred_erasures()").fetchone()[0] == 0
+
+
+def test_proof_finds_what_the_catalog_missed(club):
+    """A table the catalog does not know, linked to the customer by a foreign key."""
+    conn = club
+    subject = make_customer(conn, 1, first_name="Sigrid")
+    conn.execute("""CREATE TABLE club.lockers (club_id bigint, customer_id bigint, label text,
+                    FOREIGN KEY (club_id, customer_id) REFERENCES club.customers)""")
+    conn.execute("GRANT SELECT ON club.lockers TO pgdpr_owner")
+    conn.execute("INSERT INTO club.lockers VALUES (1, %s, %s)", (subject.id, f"Skab: {subject.email}"))
+    summary = anonymize(conn, subject)
+    assert summary["proof"]["verdict"] == "not_erased"
+    assert summary["proof"]["places"] == [{"subject_key": str(subject.id), "table": "club.lockers",
+                                           "column": "label", "hits": 1}]
+
+
+def test_audit_trail_is_append_only_for_everyone(club):
+    conn = club
+    subject = make_customer(conn, 1)
+    anonymize(conn, subject)
+    for role in (None, "pgdpr_owner", "pgdpr_admin"):
+        if role:
+            conn.execute(f"SET ROLE {role}")
+        for sql in ("UPDATE gdpr.audit_event SET actor = 'x'", "DELETE FROM gdpr.audit_event",
+                    "TRUNCATE gdpr.audit_event"):
+            with pytest.raises((errors.InsufficientPrivilege,)):
+                conn.execute(sql)
+        conn.execute("RESET ROLE")
+    # not even with triggers switched off for replication
+    conn.execute("SET session_replication_role = replica")
+    with pytest.raises(errors.InsufficientPrivilege):
+        conn.execute("DELETE FROM gdpr.audit_event")
+    conn.execute("RESET session_replication_role")
+    assert conn.execute("SELECT count(*) FROM gdpr.audit_event").fetchone()[0] >= 1
+
+
+def test_erasure_preview(club):
+    conn = club
+    subject = make_customer(conn, 1)
+    conn.execute("SELECT gdpr.set_legal_hold('customer', %s, 'debt', 'skylder 300 kr')", (str(subject.id),))
+    preview = conn.execute("SELECT gdpr.erasure_preview('customer', %s)", (str(subject.id),)).fetchone()[0]
+    actions = {t["table"]: (t["action"], t["rows"]) for t in preview["tables"]}
+    assert actions["club.account_movements"] == ("retain", 2)
+    assert actions["club.log_lines"] == ("anonymize", 2)
+    assert actions["club.notes"] == ("delete", 2)
+    assert preview["holds"][0]["hold_type"] == "debt" and preview["already_anonymized"] is False
+    assert conn.execute("SELECT anonymized_at FROM club.customers WHERE id = %s", (subject.id,)).fetchone()[0] is None
