@@ -194,7 +194,7 @@ BEGIN
         'masking_views', (SELECT COALESCE(jsonb_agg(format('%I.%I', n.nspname, c.relname)
                                                     ORDER BY n.nspname, c.relname), '[]')
                             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                           WHERE c.relkind = 'v' AND n.nspname <> 'gdpr'
+                           WHERE c.relkind = 'v' AND n.nspname NOT IN ('gdpr', 'pg_catalog', 'information_schema')
                              AND pg_catalog.pg_get_viewdef(c.oid) ~ 'render_sensitive|sensitive_access'),
         'security_definer_functions', (
             SELECT jsonb_build_object('count', count(*),
