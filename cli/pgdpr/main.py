@@ -84,6 +84,10 @@ def register() -> None:
 
     for command in commands_rights.COMMANDS:
         cli.add_command(command)
+    from pgdpr import commands_erasure
+
+    for command in commands_erasure.COMMANDS:
+        cli.add_command(command)
 
 
 register()

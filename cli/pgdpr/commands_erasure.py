@@ -1,0 +1,229 @@
+"""Erasure commands (GDPR Art. 17; seed S3, S5, S8): `pgdpr anonymize`, `pgdpr hold
+set|clear|list`, `pgdpr ledger export|replay|check`. Thin: the gdpr.* functions decide
+and audit; this module asks, renders and moves ledger files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pgdpr.db import PgdprError
+from pgdpr.main import emit_json, pass_context
+
+REPORT_FORMATS = {".html": "html", ".htm": "html", ".txt": "text", ".json": "json"}
+
+
+def _preview_lines(preview: dict) -> list[str]:
+    lines = [f"{preview['kind']} {preview['subject_key']} (club {preview['tenant']}):"]
+    width = max((len(t["table"]) for t in preview["tables"]), default=10)
+    for t in preview["tables"]:
+        action = {"delete": "deleted", "anonymize": "anonymised", "retain": "retained"}[t["action"]]
+        extra = f" until {t['retain_period']} after the record date, then erased" if t["action"] == "retain" else ""
+        lines.append(f"  {t['table']:<{width}}  {t['rows']:>6} rows {action}{extra}")
+    for h in preview["holds"]:
+        until = f" until {h['until']}" if h.get("until") else ""
+        lines.append(f"  LEGAL HOLD #{h['id']} ({h['hold_type']}) set by {h['created_by']}{until}: "
+                     f"refused unless --force")
+    return lines
+
+
+def _save_report(conn, kind: str, key: str, club: str | None, path: Path) -> None:
+    fmt = REPORT_FORMATS.get(path.suffix.lower(), "html")
+    try:
+        from pgdpr.report import render_report
+    except ImportError:  # the report module is optional; the SQL report is always there
+        text = conn.execute("SELECT jsonb_pretty(gdpr.insight_report(%s, %s, %s))",
+                            (kind, key, club)).fetchone()[0] + "\n"
+    else:
+        text = render_report(conn, kind, key, club, fmt=fmt, purpose="saved before anonymisation")
+    path.write_text(text, encoding="utf-8")
+
+
+@click.command("anonymize")
+@click.argument("subject_key")
+@click.option("--kind", default="customer", show_default=True, help="subject kind of the catalog")
+@click.option("--club", "club", help="club (tenant) of the subject; staff act on their own club")
+@click.option("--reason", default="the data subject's request", show_default=True,
+              help="why (stored in the audit trail with the subject's own values removed)")
+@click.option("--save-report", "save_report", type=click.Path(dir_okay=False, path_type=Path),
+              help="save the insight report (.html, .txt or .json) before erasing")
+@click.option("--dry-run", is_flag=True, help="show what would happen and stop")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.option("--force", is_flag=True, help="erase despite an active legal hold (audited)")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_context
+def anonymize(ctx, subject_key, kind, club, reason, save_report, dry_run, yes, force, output_format):
+    """Anonymise SUBJECT_KEY irreversibly (seed S3): delete, scrub or retain per the catalog."""
+    conn = ctx.connect()
+    preview = conn.execute("SELECT gdpr.erasure_preview(%s, %s, %s)", (kind, subject_key, club)).fetchone()[0]
+    if preview["already_anonymized"]:
+        result = {"status": "already_anonymized", "kind": kind, "subject_key": subject_key,
+                  "tenant": preview["tenant"]}
+        emit_json(result) if output_format == "json" else click.echo(f"{kind} {subject_key} is already anonymised")
+        return
+    if save_report:
+        _save_report(conn, kind, subject_key, club or preview["tenant"], save_report)
+        click.echo(f"insight report saved to {save_report}", err=True)
+    if output_format == "text" or dry_run:
+        if output_format == "json" and dry_run:
+            emit_json(preview)
+        else:
+            click.echo("\n".join(_preview_lines(preview)))
+    if dry_run:
+        return
+    if preview["holds"] and not force:
+        hold = preview["holds"][0]
+        raise PgdprError(f"{kind} {subject_key} is under legal hold #{hold['id']} ({hold['hold_type']}): "
+                         f"clear it (pgdpr hold clear {hold['id']}) or use --force")
+    if not yes:
+        click.confirm(f"Anonymise {kind} {subject_key} irreversibly?", abort=True, err=True)
+    summary = conn.execute("SELECT gdpr.anonymize(%s, %s, %s, %s, %s)",
+                           (kind, subject_key, reason, club or preview["tenant"], force)).fetchone()[0]
+    if output_format == "json":
+        emit_json(summary)
+        return
+    if summary["status"] == "already_anonymized":
+        click.echo(f"{kind} {subject_key} is already anonymised")
+        return
+    proof = summary["proof"]
+    click.echo(f"{kind} {subject_key} anonymised; proof: {proof['verdict']} ({proof['hits']} hits)")
+    for place in proof["places"]:
+        click.echo(f"  still found in {place['table']}.{place['column']} ({place['hits']}x): "
+                   f"declare it in the catalog", err=True)
+    for d in summary["deferred"]:
+        click.echo(f"  {d['rows']} rows of {d['table']} kept until {d['last_due_at']} (deferred erasure)")
+    if proof["hits"]:
+        raise PgdprError("the proof found identifying values left behind")
+
+
+@click.group("hold")
+def hold():
+    """Legal holds (seed S5): keep a subject from being anonymised."""
+
+
+@hold.command("set")
+@click.argument("subject_key")
+@click.option("--type", "hold_type", type=click.Choice(["debt", "doping", "litigation", "other"]), required=True)
+@click.option("--reason", required=True, help="why (a case number; no personal data)")
+@click.option("--until", help="expiry (timestamp); none = until cleared")
+@click.option("--kind", default="customer", show_default=True)
+@click.option("--club", "club")
+@pass_context
+def hold_set(ctx, subject_key, hold_type, reason, until, kind, club):
+    """Put SUBJECT_KEY under a legal hold."""
+    hold_id = ctx.connect().execute("SELECT gdpr.set_legal_hold(%s, %s, %s, %s, %s::timestamptz, %s)",
+                                    (kind, subject_key, hold_type, reason, until, club)).fetchone()[0]
+    click.echo(f"legal hold #{hold_id} set on {kind} {subject_key}")
+
+
+@hold.command("clear")
+@click.argument("hold_id", type=int)
+@pass_context
+def hold_clear(ctx, hold_id):
+    """Clear legal hold HOLD_ID."""
+    ctx.connect().execute("SELECT gdpr.clear_legal_hold(%s)", (hold_id,))
+    click.echo(f"legal hold #{hold_id} cleared")
+
+
+@hold.command("list")
+@click.option("--kind")
+@click.option("--club", "club")
+@click.option("--subject", "subject_key")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_context
+def hold_list(ctx, kind, club, subject_key, output_format):
+    """Active legal holds."""
+    cur = ctx.connect().execute("SELECT * FROM gdpr.active_legal_holds(%s, %s, %s)", (kind, subject_key, club))
+    names = [d.name for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    if output_format == "json":
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no active legal holds")
+    for r in rows:
+        until = r["until"].isoformat() if r["until"] else "until cleared"
+        click.echo(f"#{r['id']}  {r['kind']} {r['subject_key']} (club {r['tenant']})  {r['hold_type']}  "
+                   f"{until}  by {r['created_by']}  {r['reason']}")
+
+
+@click.group("ledger")
+def ledger():
+    """The erasure ledger (seed S8): export it, and replay it after restoring a backup."""
+
+
+@ledger.command("export")
+@click.option("--since", help="only erasures at or after this time")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="file (default: stdout)")
+@pass_context
+def ledger_export(ctx, since, output):
+    """Write the ledger as JSON lines (no personal data)."""
+    cur = ctx.connect().execute("SELECT * FROM gdpr.ledger_export(%s::timestamptz)", (since,))
+    names = [d.name for d in cur.description]
+    lines = [json.dumps(dict(zip(names, r)), default=str, ensure_ascii=False) for r in cur.fetchall()]
+    text = "".join(line + "\n" for line in lines)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{len(lines)} erasures written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _read_ledger(path: Path) -> list[dict]:
+    entries = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    try:
+                        entries.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise PgdprError(f"{path}:{number}: not a JSON line ({exc.msg})") from exc
+    except OSError as exc:
+        raise PgdprError(f"cannot read {path}: {exc.strerror}") from exc
+    return entries
+
+
+def _replay(ctx, file, apply, output_format):
+    entries = _read_ledger(file)
+    cur = ctx.connect().execute("SELECT * FROM gdpr.ledger_replay(%s::jsonb, %s)", (json.dumps(entries), apply))
+    names = [d.name for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
+    if output_format == "json":
+        emit_json({"entries": rows, "counts": counts})
+    else:
+        for r in rows:
+            if r["outcome"] in ("reapplied", "missing", "unknown_kind"):
+                click.echo(f"{r['outcome']:<10} {r['kind']} {r['subject_key']} (club {r['tenant']}), "
+                           f"erased {r['erased_at']}")
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "empty ledger"
+        click.echo(f"{len(rows)} ledger entries: {summary}")
+    return counts
+
+
+@ledger.command("replay")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_context
+def ledger_replay(ctx, file, output_format):
+    """Re-apply every erasure in FILE that this (restored) database lacks."""
+    _replay(ctx, file, True, output_format)
+
+
+@ledger.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_context
+def ledger_check(ctx, file, output_format):
+    """Report which erasures in FILE this database lacks (exit status 1 if any)."""
+    counts = _replay(ctx, file, False, output_format)
+    if counts.get("missing"):
+        raise SystemExit(1)
+
+
+COMMANDS = [anonymize, hold, ledger]
