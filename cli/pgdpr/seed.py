@@ -272,6 +272,9 @@ def seed(conn: psycopg.Connection, *, clubs: int, customers: int, seed: int = 1,
         loader = _Loader(conn, report, progress)
         # Serialise concurrent seeders: ids are chosen after the current maxima.
         conn.execute("LOCK TABLE club.clubs IN EXCLUSIVE MODE")
+        # The generated statements are estimated at absurd costs (generate_series per
+        # customer), which would JIT-compile each for ~0.3 s: pure overhead here.
+        conn.execute("SET LOCAL jit = off")
         for setting, size_mb in (("work_mem", 256), ("maintenance_work_mem", 512)):
             current = conn.execute("SELECT setting::bigint * CASE unit WHEN 'kB' THEN 1 ELSE 8 END / 1024 "
                                    "FROM pg_settings WHERE name = %s", (setting,)).fetchone()[0]
