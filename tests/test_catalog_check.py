@@ -131,3 +131,22 @@ def test_discover_drafts_the_club_catalog_from_foreign_keys(club_data, run_cli, 
     assert 'link = { owned_by = "address_id", key = "id" }' in text
     assert 'cpr = { category = "national_id", sensitive = true' in text
     assert 'tenant = "club_id"' in text
+
+
+def test_owned_filter_matches_the_subject_tenant(conn):
+    """gdpr.subject_filter for an `owned` table matches the subject row on its tenant
+    too: with a per-tenant key, another tenant's subject of the same key must not lend
+    its address id (found while putting a second schema through the engine)."""
+    conn.execute("""CREATE SCHEMA t2;
+        CREATE TABLE t2.addresses (tenant_id int, id int, street text, PRIMARY KEY (tenant_id, id));
+        CREATE TABLE t2.customers (tenant_id int, id int, name text, address_id int, PRIMARY KEY (tenant_id, id),
+                                   FOREIGN KEY (tenant_id, address_id) REFERENCES t2.addresses);
+        INSERT INTO t2.addresses VALUES (1, 7, 'neighbour'), (1, 9, 'mine'), (2, 7, 'other tenant');
+        INSERT INTO t2.customers VALUES (1, 5, 'me', 9), (2, 5, 'other tenant', 7), (1, 6, 'neighbour', 7);
+        SELECT gdpr.declare_subject('tcust', 't2', 'customers', 'id', 'tenant_id');
+        SELECT gdpr.declare_table('t2', 'customers', 'tcust', 'root', 'anonymize', 'k', 'c', 'p', 'l', 'r');
+        SELECT gdpr.declare_table('t2', 'addresses', 'tcust', 'owned', 'delete', 'a', 'a', 'p', 'l', 'r',
+                                  p_link_column => 'address_id');""")
+    where = conn.execute("SELECT gdpr.subject_filter('t2', 'addresses', 'a', '= $1', '= $2')").fetchone()[0]
+    conn.execute(f"PREPARE owned_rows (int, int) AS SELECT street FROM t2.addresses a WHERE {where}")
+    assert conn.execute("EXECUTE owned_rows (5, 1)").fetchall() == [("mine",)]

@@ -323,9 +323,13 @@ BEGIN
             p_alias, v_t.link_column, v_parent_alias, v_t.parent_column,
             v_t.parent_schema, v_t.parent_name, v_parent_alias,
             gdpr.subject_filter(v_t.parent_schema, v_t.parent_name, v_parent_alias, p_key_match, p_tenant_match))
-        WHEN 'owned' THEN format('%I.%I IN (SELECT %I.%I FROM %I.%I %I WHERE %I.%I %s)',
+        -- the subject row is matched on its tenant too: with a per-tenant key, another
+        -- tenant's subject of the same key must not lend us its address's id
+        WHEN 'owned' THEN format('%I.%I IN (SELECT %I.%I FROM %I.%I %I WHERE %I.%I %s%s)',
             p_alias, v_t.parent_column, v_parent_alias, v_t.link_column,
-            v_s.table_schema, v_s.table_name, v_parent_alias, v_parent_alias, v_s.key_column, p_key_match)
+            v_s.table_schema, v_s.table_name, v_parent_alias, v_parent_alias, v_s.key_column, p_key_match,
+            CASE WHEN p_tenant_match IS NOT NULL AND v_s.tenant_column IS NOT NULL
+                 THEN format(' AND %I.%I %s', v_parent_alias, v_s.tenant_column, p_tenant_match) ELSE '' END)
     END;
     IF p_tenant_match IS NOT NULL AND v_s.tenant_column IS NOT NULL AND EXISTS (
         SELECT FROM pg_catalog.pg_attribute a
