@@ -68,6 +68,13 @@ def club_data(conn):
     return customer, other
 
 
+def records(report: dict, table: str) -> list[dict]:
+    """A section's rows (arrays in column order) as dicts."""
+    section = next(s for s in report["sections"] if s["table"] == table)
+    names = [c["name"] for c in section["columns"]]
+    return [dict(zip(names, row)) for row in section["rows"]]
+
+
 def audit_events(conn) -> list[dict]:
     return [r[0] for r in conn.execute("SELECT to_jsonb(e) FROM gdpr.audit_event e ORDER BY id").fetchall()]
 
@@ -188,12 +195,12 @@ def test_staff_without_right_reads_no_sensitive_value_anywhere(conn, db_dsn, run
         assert "kræver login" in text, name
         assert customer.first_name in text  # not sensitive: the staff member does read the rest
     report = json.loads(outputs["json"])
-    root = report["sections"][0]["rows"][0]
+    root = records(report, "club.customers")[0]
     assert root["cpr"] == root["bank_reg"] == root["bank_account"] == "kræver login"
-    fields = [r for r in next(s for s in report["sections"] if s["table"] == "club.custom_field_values")["rows"]]
+    fields = records(report, "club.custom_field_values")
     assert {f["value"] for f in fields if f["is_sensitive"]} == {"kræver login"}
     assert {f["value"] for f in fields if not f["is_sensitive"]} == {"42"}
-    log = next(s for s in report["sections"] if s["table"] == "club.log_lines")["rows"]
+    log = records(report, "club.log_lines")
     assert all("CPR kræver login" in line["text"] for line in log)  # a CPR written into free text
 
 

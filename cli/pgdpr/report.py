@@ -12,6 +12,7 @@ import io
 import json
 import re
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -82,9 +83,9 @@ def _environment() -> jinja2.Environment:
 def fetch_report(conn: psycopg.Connection, kind: str, subject_key: str, tenant: str | None,
                  fmt: str = "json", purpose: str = "insight report") -> dict:
     """gdpr.insight_report(): the report as a dict; writes one audit event in the database."""
-    row = conn.execute("SELECT gdpr.insight_report(%s, %s, %s, %s, %s)",
-                       (kind, str(subject_key), tenant, purpose, fmt)).fetchone()
-    return row[0]
+    text = conn.execute("SELECT gdpr.insight_report(%s, %s, %s, %s, %s)::text",
+                        (kind, str(subject_key), tenant, purpose, fmt)).fetchone()[0]
+    return json.loads(text, parse_float=Decimal)  # amounts keep their scale (-299.00)
 
 
 def _label(item: dict, lang: str, key: str = "label") -> str:
@@ -120,7 +121,8 @@ def _view(report: dict, lang: str) -> dict:
             "retention": section["retention"],
             "headers": [_label(c, lang) for c in columns],
             "sensitive": [c["sensitive"] for c in columns],
-            "rows": [[_display(row.get(c["name"]), c, lang) for c in columns] for row in section["rows"]],
+            # a row is an array of values in the order of the section's columns
+            "rows": [[_display(value, c, lang) for value, c in zip(row, columns)] for row in section["rows"]],
         })
     info = report["information"]
     history = [{
@@ -154,7 +156,7 @@ def _view(report: dict, lang: str) -> dict:
 def render(report: dict, fmt: str, lang: str = "da") -> str:
     """A fetched report as html, text or json."""
     if fmt == "json":
-        return json.dumps(report, indent=2, ensure_ascii=False)
+        return json.dumps(report, indent=2, ensure_ascii=False, default=str)
     template = {"html": "report.html.j2", "text": "report.txt.j2"}[fmt]
     return _environment().get_template(template).render(**_view(report, lang))
 
@@ -166,6 +168,9 @@ def render_report(conn: psycopg.Connection, kind: str, subject_key: str, tenant:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     if lang not in LANGS:
         raise ValueError(f"language must be one of {', '.join(LANGS)}")
+    if fmt == "json":  # the database's own JSON text, numbers exactly as stored
+        return conn.execute("SELECT jsonb_pretty(gdpr.insight_report(%s, %s, %s, %s, %s))",
+                            (kind, str(subject_key), tenant, purpose, fmt)).fetchone()[0] + "\n"
     return render(fetch_report(conn, kind, subject_key, tenant, fmt, purpose), fmt, lang)
 
 
