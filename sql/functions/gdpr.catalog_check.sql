@@ -192,7 +192,7 @@ BEGIN
     TRUNCATE pg_temp.pgdpr_candidates;
     INSERT INTO pg_temp.pgdpr_candidates
     SELECT a.attname, gdpr.personal_name_category(a.attname, a.atttypid::regtype, p_linked),
-           format('its name looks like %s', gdpr.personal_name_category(a.attname, a.atttypid::regtype, p_linked)), 1
+           format('its name suggests %s data', gdpr.personal_name_category(a.attname, a.atttypid::regtype, p_linked)), 1
       FROM pg_catalog.pg_attribute a
      WHERE a.attrelid = p_table AND a.attnum > 0 AND NOT a.attisdropped
        AND gdpr.personal_name_category(a.attname, a.atttypid::regtype, p_linked) IS NOT NULL
