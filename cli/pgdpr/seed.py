@@ -288,9 +288,14 @@ def seed(conn: psycopg.Connection, *, clubs: int, customers: int, seed: int = 1,
         _load_customers(loader, pools, rng, base, clubs, customers, seed, anchor)
         _load_linked(loader, seed)
         if recreate:
-            loader.say(f"recreating {len(recreate)} indexes and foreign keys")
+            loader.say(f"recreating {len(recreate)} keys and indexes")
+            spent: dict[str, float] = {}
             for statement in recreate:
+                kind = "foreign keys" if "FOREIGN KEY" in statement else "keys and indexes"
+                began = time.perf_counter()
                 conn.execute(statement)
+                spent[kind] = spent.get(kind, 0.0) + time.perf_counter() - began
+            loader.say("rebuilt " + ", ".join(f"{kind} in {s:.1f} s" for kind, s in spent.items()))
         for table in ("customers", "addresses", "staff", "custom_fields", "resources", "classes"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('club.{table}', 'id'), "
                          f"greatest((SELECT max(id) FROM club.{table}), 1))")
