@@ -205,3 +205,39 @@ def test_tick_inside_a_transaction_block_is_refused(conn):
     with conn.transaction():
         with pytest.raises(psycopg.errors.InvalidTransactionTermination):
             conn.execute("CALL gdpr.tick()")
+
+
+def test_a_broken_rule_does_not_stop_the_others(conn):
+    """A condition whose function starts failing: its slot is recorded as a failed run,
+    the other rules of the tick still run, and the next slot is tried again."""
+    make_club(conn, 1)
+    conn.execute("""CREATE FUNCTION public.cond_flaky(p_alias text, p_params jsonb, p_ref text) RETURNS text
+                    LANGUAGE sql AS $$ SELECT 'true' $$""")
+    conn.execute("GRANT EXECUTE ON FUNCTION public.cond_flaky(text, jsonb, text) TO pgdpr_owner")
+    conn.execute("SELECT gdpr.register_condition('flaky', 'public.cond_flaky', 'fails on purpose')")
+    broken = create_rule(conn, schedule="daily 08:00", conditions=["flaky"])
+    healthy = message_rule(conn, "daily 08:00")
+    conn.execute("""CREATE OR REPLACE FUNCTION public.cond_flaky(p_alias text, p_params jsonb, p_ref text) RETURNS text
+                    LANGUAGE sql AS $$ SELECT 'no_such_column = 1' $$""")
+    tick(conn, datetime(2027, 2, 1, 9, 0, tzinfo=UTC))
+    failed = conn.execute("SELECT finished_at IS NOT NULL, error_count, errors FROM gdpr.rule_run WHERE rule_id = %s",
+                          (broken,)).fetchone()
+    assert failed[:2] == (True, 1) and failed[2][0]["stage"] == "start"
+    assert [r[3] for r in runs(conn, healthy)] == [True]
+
+
+def test_a_run_whose_batch_fails_is_ended_not_retried_forever(conn):
+    make_club(conn, 1)
+    conn.execute("""CREATE FUNCTION public.cond_flaky(p_alias text, p_params jsonb, p_ref text) RETURNS text
+                    LANGUAGE sql AS $$ SELECT 'true' $$""")
+    conn.execute("GRANT EXECUTE ON FUNCTION public.cond_flaky(text, jsonb, text) TO pgdpr_owner")
+    conn.execute("SELECT gdpr.register_condition('flaky', 'public.cond_flaky', 'fails on purpose')")
+    rule = create_rule(conn, schedule="daily 08:00", conditions=["flaky"])
+    at = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+    run_id = conn.execute("SELECT gdpr.tick_claim(%s)", (at,)).fetchone()[0]  # started, as if then killed
+    conn.execute("""CREATE OR REPLACE FUNCTION public.cond_flaky(p_alias text, p_params jsonb, p_ref text) RETURNS text
+                    LANGUAGE sql AS $$ SELECT 'no_such_column = 1' $$""")
+    tick(conn, at)
+    row = conn.execute("SELECT rule_id, finished_at IS NOT NULL, errors FROM gdpr.rule_run WHERE id = %s",
+                       (run_id,)).fetchone()
+    assert row[:2] == (rule, True) and row[2] == [{"stage": "batch", "sqlstate": "42703"}]

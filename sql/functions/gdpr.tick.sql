@@ -29,6 +29,7 @@ DECLARE
     v_run_id bigint;
     v_rule gdpr.rule;
     v_slot timestamptz;
+    v_state text;
 BEGIN
     IF NOT gdpr.caller_is_admin() THEN
         RAISE EXCEPTION 'only the ticker (pgdpr_admin) runs scheduled rules' USING ERRCODE = 'insufficient_privilege';
@@ -51,7 +52,19 @@ BEGIN
                next_slot = gdpr.schedule_slot(r.schedule, r.time_zone, p_now, 1)
          WHERE r.id = v_rule.id;
         IF v_slot IS NOT NULL AND v_slot > COALESCE(v_rule.last_slot, '-infinity') THEN
-            v_run_id := gdpr.start_run(v_rule, v_slot, 'schedule', p_now);
+            BEGIN
+                v_run_id := gdpr.start_run(v_rule, v_slot, 'schedule', p_now);
+            EXCEPTION WHEN OTHERS THEN
+                -- a broken rule (e.g. a condition whose function fails) must not stop the
+                -- other rules: its slot is recorded as a failed run and the ticker goes on
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE;
+                INSERT INTO gdpr.rule_run (rule_id, slot, trigger, evaluated_at, started_by, finished_at, errors,
+                                           error_count)
+                VALUES (v_rule.id, v_slot, 'schedule', p_now, gdpr.caller(), clock_timestamp(),
+                        jsonb_build_array(jsonb_build_object('stage', 'start', 'sqlstate', v_state)), 1)
+                ON CONFLICT (rule_id, slot) DO NOTHING;
+                v_run_id := NULL;
+            END;
             IF v_run_id IS NOT NULL THEN
                 RETURN v_run_id;
             END IF;
@@ -75,6 +88,20 @@ BEGIN
     RETURN v_result;
 END $$;
 
+-- End a run whose batch failed as a whole (not one subject: those are recorded by
+-- gdpr.run_batch), so that it does not block the ticker; its work so far stays.
+CREATE OR REPLACE FUNCTION gdpr.abort_run(p_run_id bigint, p_sqlstate text) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT gdpr.caller_is_admin() THEN
+        RAISE EXCEPTION 'only the ticker (pgdpr_admin) aborts runs' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    UPDATE gdpr.rule_run x SET finished_at = clock_timestamp(), error_count = x.error_count + 1,
+           errors = x.errors || jsonb_build_array(jsonb_build_object('stage', 'batch', 'sqlstate', p_sqlstate))
+     WHERE x.id = p_run_id AND x.finished_at IS NULL;
+    RETURN gdpr.rule_run_summary(p_run_id);
+END $$;
+
 CREATE OR REPLACE PROCEDURE gdpr.tick(p_now timestamptz DEFAULT NULL, p_batch_size integer DEFAULT 1000)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -82,6 +109,7 @@ DECLARE
     v_seen bigint[] := '{}';
     v_run_id bigint;
     v_result jsonb;
+    v_state text;
 BEGIN
     PERFORM gdpr.tick_heartbeat(v_now);
     COMMIT;
@@ -91,7 +119,15 @@ BEGIN
         EXIT WHEN v_run_id IS NULL;
         v_seen := v_seen || v_run_id;
         LOOP
-            v_result := gdpr.run_batch(v_run_id, p_batch_size);
+            v_state := NULL;
+            BEGIN
+                v_result := gdpr.run_batch(v_run_id, p_batch_size);
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE;
+            END;
+            IF v_state IS NOT NULL THEN  -- the batch failed as a whole: end the run, go on
+                v_result := gdpr.abort_run(v_run_id, v_state);
+            END IF;
             COMMIT;
             EXIT WHEN (v_result ->> 'done')::boolean OR (v_result ->> 'busy')::boolean;
         END LOOP;
@@ -103,6 +139,10 @@ END $$;
 ALTER FUNCTION gdpr.tick_heartbeat(timestamptz) OWNER TO pgdpr_owner;
 ALTER FUNCTION gdpr.tick_claim(timestamptz, bigint[]) OWNER TO pgdpr_owner;
 ALTER FUNCTION gdpr.tick_deferred_erasures(timestamptz) OWNER TO pgdpr_owner;
+ALTER FUNCTION gdpr.abort_run(bigint, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.abort_run(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.abort_run(bigint, text) TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.abort_run(bigint, text) IS 'End a run whose batch failed as a whole (internal: gdpr.tick)';
 REVOKE ALL ON FUNCTION gdpr.tick_heartbeat(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.tick_claim(timestamptz, bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.tick_deferred_erasures(timestamptz) FROM PUBLIC;
