@@ -9,29 +9,46 @@
 --
 -- Cost: the views evaluate the level ONCE per query as an uncorrelated scalar
 -- subquery, (SELECT gdpr.sensitive_access('customers')), which PostgreSQL turns into
--- an InitPlan; only the inlinable gdpr.render_sensitive() runs per row.
+-- an InitPlan; only the inlinable gdpr.render_sensitive() runs per row. The
+-- SECURITY DEFINER readers are plpgsql, not SQL: their plans are cached per session
+-- (a non-inlined SQL function is planned again on every call before PostgreSQL 18).
+
+-- A superuser or the owner of the current database: reads and writes everything.
+-- pg_catalog only (pg_roles by oid, pg_database by name).
+CREATE OR REPLACE FUNCTION gdpr.role_is_owner(p_role oid) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = p_role AND r.rolsuper)
+        OR p_role = (SELECT d.datdba FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+$$;
+COMMENT ON FUNCTION gdpr.role_is_owner(oid) IS 'True for a superuser or the owner of the current database';
 
 -- The access level of a role to an area's sensitive columns: 'allowed',
 -- 'not_allowed' or 'hidden'. SECURITY DEFINER: it reads gdpr.group_right, which the
 -- staff roles cannot read themselves. Other SECURITY DEFINER functions call it as
 -- gdpr.sensitive_access_of(gdpr.caller(), area).
 CREATE OR REPLACE FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT CASE
-        WHEN r.rolsuper OR r.oid = d.datdba THEN 'allowed'
-        WHEN pg_catalog.pg_has_role(r.oid, 'pgdpr_support', 'MEMBER') THEN 'not_allowed'
-        ELSE COALESCE((
-            SELECT CASE pg_catalog.max(CASE COALESCE(gr.view_sensitive, 'not_allowed')
-                                         WHEN 'allowed' THEN 3 WHEN 'not_allowed' THEN 2 ELSE 1 END)
-                       WHEN 3 THEN 'allowed' WHEN 2 THEN 'not_allowed' WHEN 1 THEN 'hidden' END
-              FROM gdpr.staff_group g
-              JOIN pg_catalog.pg_roles gro ON gro.rolname = g.group_role
-              LEFT JOIN gdpr.group_right gr ON gr.group_role = g.group_role AND gr.area = p_area
-             WHERE pg_catalog.pg_has_role(r.oid, gro.oid, 'MEMBER')), 'not_allowed')
-    END
-      FROM pg_catalog.pg_roles r, pg_catalog.pg_database d
-     WHERE r.rolname = p_role AND d.datname = pg_catalog.current_database()
-$$;
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_role oid := pg_catalog.to_regrole(pg_catalog.quote_ident(p_role));
+    v_level integer;
+BEGIN
+    IF v_role IS NULL THEN
+        RETURN 'not_allowed';
+    END IF;
+    IF gdpr.role_is_owner(v_role) THEN
+        RETURN 'allowed';
+    END IF;
+    IF pg_catalog.pg_has_role(v_role, 'pgdpr_support', 'MEMBER') THEN
+        RETURN 'not_allowed';  -- the vendor never reads a sensitive value (seed S7)
+    END IF;
+    SELECT pg_catalog.max(CASE COALESCE(gr.view_sensitive, 'not_allowed')
+                          WHEN 'allowed' THEN 3 WHEN 'not_allowed' THEN 2 ELSE 1 END)
+      INTO v_level
+      FROM gdpr.staff_group g
+      LEFT JOIN gdpr.group_right gr ON gr.group_role = g.group_role AND gr.area = p_area
+     WHERE pg_catalog.pg_has_role(v_role, pg_catalog.to_regrole(pg_catalog.quote_ident(g.group_role)), 'MEMBER');
+    RETURN CASE v_level WHEN 3 THEN 'allowed' WHEN 1 THEN 'hidden' ELSE 'not_allowed' END;
+END $$;
 ALTER FUNCTION gdpr.sensitive_access_of(name, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.sensitive_access_of(name, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.sensitive_access_of(name, text) TO pgdpr_staff, pgdpr_admin, pgdpr_support;
@@ -62,24 +79,30 @@ COMMENT ON FUNCTION gdpr.render_sensitive(text, text) IS
 -- best level in any area. Superuser/database owner: write; support role: read;
 -- staff without a group: read (the default); any other role: none.
 CREATE OR REPLACE FUNCTION gdpr.register_access_of(p_role name, p_area text) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT CASE
-        WHEN r.rolsuper OR r.oid = d.datdba THEN 'write'
-        WHEN pg_catalog.pg_has_role(r.oid, 'pgdpr_support', 'MEMBER') THEN 'read'
-        ELSE COALESCE((
-            SELECT CASE pg_catalog.max(CASE COALESCE(gr.register_access, 'read')
-                                         WHEN 'write' THEN 3 WHEN 'read' THEN 2 ELSE 1 END)
-                       WHEN 3 THEN 'write' WHEN 2 THEN 'read' WHEN 1 THEN 'none' END
-              FROM gdpr.staff_group g
-              JOIN pg_catalog.pg_roles gro ON gro.rolname = g.group_role
-              LEFT JOIN gdpr.group_right gr ON gr.group_role = g.group_role
-                    AND (gr.area = p_area OR p_area IS NULL)
-             WHERE pg_catalog.pg_has_role(r.oid, gro.oid, 'MEMBER')),
-            CASE WHEN pg_catalog.pg_has_role(r.oid, 'pgdpr_staff', 'MEMBER') THEN 'read' ELSE 'none' END)
-    END
-      FROM pg_catalog.pg_roles r, pg_catalog.pg_database d
-     WHERE r.rolname = p_role AND d.datname = pg_catalog.current_database()
-$$;
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_role oid := pg_catalog.to_regrole(pg_catalog.quote_ident(p_role));
+    v_level integer;
+BEGIN
+    IF v_role IS NULL THEN
+        RETURN 'none';
+    END IF;
+    IF gdpr.role_is_owner(v_role) THEN
+        RETURN 'write';
+    END IF;
+    IF pg_catalog.pg_has_role(v_role, 'pgdpr_support', 'MEMBER') THEN
+        RETURN 'read';
+    END IF;
+    SELECT pg_catalog.max(CASE COALESCE(gr.register_access, 'read') WHEN 'write' THEN 3 WHEN 'read' THEN 2 ELSE 1 END)
+      INTO v_level
+      FROM gdpr.staff_group g
+      LEFT JOIN gdpr.group_right gr ON gr.group_role = g.group_role AND (gr.area = p_area OR p_area IS NULL)
+     WHERE pg_catalog.pg_has_role(v_role, pg_catalog.to_regrole(pg_catalog.quote_ident(g.group_role)), 'MEMBER');
+    IF v_level IS NULL THEN  -- in no staff group: staff read by default, anyone else nothing
+        RETURN CASE WHEN pg_catalog.pg_has_role(v_role, 'pgdpr_staff', 'MEMBER') THEN 'read' ELSE 'none' END;
+    END IF;
+    RETURN CASE v_level WHEN 3 THEN 'write' WHEN 2 THEN 'read' ELSE 'none' END;
+END $$;
 ALTER FUNCTION gdpr.register_access_of(name, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.register_access_of(name, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.register_access_of(name, text) TO pgdpr_staff, pgdpr_admin, pgdpr_support;
@@ -99,15 +122,16 @@ COMMENT ON FUNCTION gdpr.register_access(text) IS
 -- (an InitPlan); p_role must be the caller or a role it is a member of, so nobody can
 -- ask on the support role's behalf which clubs granted access.
 CREATE OR REPLACE FUNCTION gdpr.support_tenants(p_role name) RETURNS text[]
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT COALESCE(pg_catalog.array_agg(DISTINCT s.tenant), '{}')
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT COALESCE(pg_catalog.array_agg(DISTINCT s.tenant), '{}')
       FROM gdpr.support_grant s
      WHERE s.revoked_at IS NULL AND s.expires_at > pg_catalog.now()
        AND EXISTS (SELECT FROM pg_catalog.pg_roles r
                     WHERE r.rolname = p_role AND NOT r.rolsuper
                       AND pg_catalog.pg_has_role(r.oid, 'pgdpr_support', 'MEMBER')
-                      AND pg_catalog.pg_has_role(gdpr.caller(), r.oid, 'MEMBER'))
-$$;
+                      AND pg_catalog.pg_has_role(gdpr.caller(), r.oid, 'MEMBER')));
+END $$;
 ALTER FUNCTION gdpr.support_tenants(name) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.support_tenants(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.support_tenants(name) TO pgdpr_staff, pgdpr_admin, pgdpr_support;

@@ -6,15 +6,18 @@
 --   * views are security_barrier and owned by pgdpr_view_owner (no BYPASSRLS), so the
 --     base tables' forced row policies filter every read by the querying role's club;
 --   * each sensitive column reads gdpr.render_sensitive(col::text, access) with the
---     access computed ONCE per query, (SELECT gdpr.sensitive_access(area)) (InitPlan);
+--     access computed ONCE per query: a one-row MATERIALIZED CTE holds
+--     gdpr.sensitive_access(area) and gdpr.register_access(area), read by uncorrelated
+--     scalar subqueries (InitPlans), so no function but the inlined CASE runs per row;
 --     a sensitive_when column is masked only on the rows where its flag is true;
 --   * free-text columns read CPR-shaped numbers masked (gdpr.render_free_text);
---   * (SELECT gdpr.register_access(area)) <> 'none' gates the rows (register access);
+--   * register access 'none' gates every row away (a one-time filter);
 --   * writes go through one INSTEAD OF trigger, gdpr.view_write(), which needs
 --     register access write, and the 'allowed' right to write a sensitive column;
---   * the tenant policy is <tenant col> = (SELECT gdpr.current_tenant())::<type>: no
---     table read, an index key, evaluated once; the support policy (for reads through
---     the views only) lets pgdpr_support see a club while its grant lasts.
+--   * the tenant policy is <tenant col> = (SELECT gdpr.current_tenant()::<type>): no
+--     table read, an index key, evaluated once (an InitPlan; the cast inside it, or it
+--     would run per row); the support policy (for reads through the views only) lets
+--     pgdpr_support see a club while its grant lasts.
 -- Staff and application roles get privileges on the views only, never on base tables.
 -- Run by `pgdpr migrate` and `pgdpr catalog apply`, as the owner of the tables.
 
@@ -115,29 +118,29 @@ BEGIN
             EXECUTE pg_catalog.format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', v_t.table_schema, v_t.table_name);
             EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pgdpr_tenant ON %I.%I', v_t.table_schema, v_t.table_name);
             EXECUTE pg_catalog.format(
-                'CREATE POLICY pgdpr_tenant ON %I.%I USING (%I = (SELECT gdpr.current_tenant())::%s)',
+                'CREATE POLICY pgdpr_tenant ON %I.%I USING (%I = (SELECT gdpr.current_tenant()::%s))',
                 v_t.table_schema, v_t.table_name, v_t.tenant_column, v_t.tenant_type);
             EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pgdpr_support ON %I.%I', v_t.table_schema, v_t.table_name);
             EXECUTE pg_catalog.format(
                 'CREATE POLICY pgdpr_support ON %I.%I FOR SELECT TO pgdpr_view_owner '
-                'USING (%I = ANY ((SELECT gdpr.support_tenants(CURRENT_USER))::%s[]))',
-                v_t.table_schema, v_t.table_name, v_t.tenant_column, v_t.tenant_type);
+                'USING (%I = ANY ((SELECT gdpr.support_tenants(CURRENT_USER)::%s[])::%s[]))',
+                v_t.table_schema, v_t.table_name, v_t.tenant_column, v_t.tenant_type, v_t.tenant_type);
         END IF;
 
         -- The view's select list: sensitive columns rendered per caller, the rest as is.
         SELECT pg_catalog.string_agg(
                  CASE
                    WHEN cc.sensitive THEN pg_catalog.format(
-                       'gdpr.render_sensitive(t.%1$I::text, (SELECT gdpr.sensitive_access(%2$s))) AS %1$I',
-                       a.attname, v_area_literal)
+                       'gdpr.render_sensitive(t.%1$I::text, (SELECT a.sensitive FROM access a)) AS %1$I',
+                       a.attname)
                    WHEN cc.sensitive_when IS NOT NULL THEN pg_catalog.format(
-                       'CASE WHEN t.%3$I THEN gdpr.render_sensitive(t.%1$I::text, (SELECT gdpr.sensitive_access(%2$s))) '
+                       'CASE WHEN t.%2$I THEN gdpr.render_sensitive(t.%1$I::text, (SELECT a.sensitive FROM access a)) '
                        'ELSE t.%1$I::text END AS %1$I',
-                       a.attname, v_area_literal, cc.sensitive_when)
+                       a.attname, cc.sensitive_when)
                    WHEN cc.category = 'free_text' AND a.atttypid IN ('text'::regtype, 'varchar'::regtype) THEN
                        pg_catalog.format(
-                       'gdpr.render_free_text(t.%1$I::text, (SELECT gdpr.sensitive_access(%2$s)))::%3$s AS %1$I',
-                       a.attname, v_area_literal, pg_catalog.format_type(a.atttypid, a.atttypmod))
+                       'gdpr.render_free_text(t.%1$I::text, (SELECT a.sensitive FROM access a))::%2$s AS %1$I',
+                       a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod))
                    ELSE pg_catalog.format('t.%I', a.attname)
                  END, ', ' ORDER BY a.attnum)
           INTO v_columns
@@ -148,9 +151,11 @@ BEGIN
 
         v_view := pg_catalog.format('%I.%I', v_app, v_t.table_name);
         EXECUTE pg_catalog.format(
-            'CREATE VIEW %s WITH (security_barrier) AS SELECT %s FROM %I.%I t '
-            'WHERE (SELECT gdpr.register_access(%s)) <> %L',
-            v_view, v_columns, v_t.table_schema, v_t.table_name, v_area_literal, 'none');
+            'CREATE VIEW %s WITH (security_barrier) AS '
+            'WITH access AS MATERIALIZED (SELECT gdpr.sensitive_access(%s) AS sensitive, '
+            'gdpr.register_access(%s) AS register) '
+            'SELECT %s FROM %I.%I t WHERE (SELECT a.register FROM access a) <> %L',
+            v_view, v_area_literal, v_area_literal, v_columns, v_t.table_schema, v_t.table_name, 'none');
         EXECUTE pg_catalog.format('COMMENT ON VIEW %s IS %L', v_view,
             pg_catalog.format('pgdpr generated view of %I.%I (gdpr.refresh_views): sensitive columns per caller',
                               v_t.table_schema, v_t.table_name));
