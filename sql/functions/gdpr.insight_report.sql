@@ -141,10 +141,13 @@ COMMENT ON FUNCTION gdpr.insight_sections(text) IS
 
 -- What the generated statements depend on: the kind's catalog rows, the declared
 -- tables' columns and primary keys, the installed SQL and the generator functions.
+-- Every catalog row gets a new xmin when it is changed, so the row versions (xmin)
+-- stand for their contents: cheaper than reading the contents on every report.
 CREATE OR REPLACE FUNCTION gdpr.insight_fingerprint(p_kind text) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH declared AS (
-        SELECT ct, pg_catalog.to_regclass(pg_catalog.format('%I.%I', ct.table_schema, ct.table_name)) AS rel
+        SELECT ct.table_schema, ct.table_name, ct.xmin::text AS version,
+               pg_catalog.to_regclass(pg_catalog.format('%I.%I', ct.table_schema, ct.table_name)) AS rel
           FROM gdpr.catalog_table ct
          WHERE ct.kind = p_kind
     )
@@ -153,15 +156,16 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
         -- the generator itself, also when re-created by hand outside `pgdpr migrate`
         (SELECT pg_catalog.string_agg(p.xmin::text, ',' ORDER BY p.oid) FROM pg_catalog.pg_proc p
           WHERE p.pronamespace = 'gdpr'::regnamespace AND p.proname IN ('insight_sections', 'subject_filter')),
-        (SELECT k::text FROM gdpr.subject_kind k WHERE k.kind = p_kind),
-        (SELECT pg_catalog.string_agg(d.ct::text, ';' ORDER BY d.rel) FROM declared d),
-        (SELECT pg_catalog.string_agg(cc::text, ';' ORDER BY cc.table_schema, cc.table_name, cc.column_name)
-           FROM gdpr.catalog_column cc JOIN gdpr.catalog_table ct USING (table_schema, table_name)
-          WHERE ct.kind = p_kind),
-        (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(',', a.attrelid, a.attnum, a.attname, a.atttypid,
-                    a.atttypmod, a.attisdropped), ';' ORDER BY a.attrelid, a.attnum)
+        (SELECT k.xmin::text FROM gdpr.subject_kind k WHERE k.kind = p_kind),
+        (SELECT pg_catalog.string_agg(d.version || ':' || d.rel::oid, ',' ORDER BY d.table_schema, d.table_name)
+           FROM declared d),
+        (SELECT pg_catalog.string_agg(cc.xmin::text, ',' ORDER BY cc.table_schema, cc.table_name, cc.column_name)
+           FROM gdpr.catalog_column cc
+          WHERE (cc.table_schema, cc.table_name) IN (SELECT d.table_schema, d.table_name FROM declared d)),
+        (SELECT pg_catalog.string_agg(a.attrelid::text || '.' || a.attnum || '.' || a.xmin::text, ','
+                                      ORDER BY a.attrelid, a.attnum)
            FROM declared d JOIN pg_catalog.pg_attribute a ON a.attrelid = d.rel AND a.attnum > 0),
-        (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(',', c.conrelid, c.conkey), ';' ORDER BY c.conrelid)
+        (SELECT pg_catalog.string_agg(c.oid::text || '.' || c.xmin::text, ',' ORDER BY c.oid)
            FROM declared d JOIN pg_catalog.pg_constraint c ON c.conrelid = d.rel AND c.contype = 'p')))
 $$;
 ALTER FUNCTION gdpr.insight_fingerprint(text) OWNER TO pgdpr_owner;
