@@ -375,3 +375,23 @@ def test_browser_shows_every_section_and_no_sensitive_value(conn, db_dsn, run_cl
     assert "Datatilsynet" in dom and "kræver login" in dom
     for value in secrets_of(customer):
         assert value not in dom
+
+
+def test_report_follows_schema_and_catalog_changes(conn, club_data):
+    """The generated statements are cached per kind; a new column or a changed
+    declaration shows in the next report (the customer has a right to all data)."""
+    customer, _ = club_data
+
+    def notes_columns():
+        report = conn.execute("SELECT gdpr.insight_report('customer', %s)", (str(customer.id),)).fetchone()[0]
+        section = next(s for s in report["sections"] if s["table"] == "club.notes")
+        return {c["name"]: c for c in section["columns"]}, records(report, "club.notes")
+
+    columns, _ = notes_columns()
+    assert "mood" not in columns
+    conn.execute("ALTER TABLE club.notes ADD COLUMN mood text DEFAULT 'glad'")
+    columns, rows = notes_columns()
+    assert "mood" in columns and {r["mood"] for r in rows} == {"glad"}
+    conn.execute("SELECT gdpr.declare_column('club', 'notes', 'mood', 'free_text', p_label_en => 'Mood')")
+    columns, _ = notes_columns()
+    assert columns["mood"]["label_en"] == "Mood" and columns["mood"]["category"] == "free_text"
