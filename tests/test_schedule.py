@@ -241,3 +241,38 @@ def test_a_run_whose_batch_fails_is_ended_not_retried_forever(conn):
     row = conn.execute("SELECT rule_id, finished_at IS NOT NULL, errors FROM gdpr.rule_run WHERE id = %s",
                        (run_id,)).fetchone()
     assert row[:2] == (rule, True) and row[2] == [{"stage": "batch", "sqlstate": "42703"}]
+
+
+def test_ticker_finishes_deferred_erasures_after_the_retention_period(conn):
+    """Account movements of an anonymised customer are kept (Bogføringsloven) and erased
+    by the ticker once 5 years from the end of the financial year have passed."""
+    if conn.execute("SELECT to_regprocedure('gdpr.process_deferred_erasures(timestamptz)') IS NULL").fetchone()[0]:
+        pytest.skip("gdpr.process_deferred_erasures (erasure functions) not installed")
+    make_club(conn, 1)
+    customer = inactive(conn, 1)
+    rule = create_rule(conn, actions=[{"name": "anonymise"}])
+    assert conn.execute("SELECT gdpr.run_rule(%s)", (rule,)).fetchone()[0]["changed"] == 1
+    movements = "SELECT count(*) FROM club.account_movements WHERE club_id = 1 AND customer_id = %s"
+    assert conn.execute(movements, (customer.id,)).fetchone()[0] == 2  # retained
+    tick(conn, datetime.now(UTC) + timedelta(days=365))
+    assert conn.execute(movements, (customer.id,)).fetchone()[0] == 2  # the period has not ended
+    tick(conn, datetime.now(UTC) + timedelta(days=7 * 365))
+    assert conn.execute(movements, (customer.id,)).fetchone()[0] == 0
+
+
+def test_a_dba_role_runs_the_ticker(conn):
+    """The ticker needs pgdpr_admin, not a superuser (a pg_cron job or worker of a DBA role)."""
+    import uuid
+
+    make_club(conn, 1)
+    rule = message_rule(conn, "daily 08:00")
+    dba = f"dba_{uuid.uuid4().hex[:8]}"
+    conn.execute(f"CREATE ROLE {dba} NOLOGIN IN ROLE pgdpr_admin")
+    try:
+        conn.execute(f"SET ROLE {dba}")
+        tick(conn, datetime(2027, 2, 1, 9, 0, tzinfo=UTC))
+        conn.execute("RESET ROLE")
+        assert conn.execute("SELECT started_by FROM gdpr.rule_run WHERE rule_id = %s", (rule,)).fetchone()[0] == dba
+    finally:
+        conn.execute("RESET ROLE")
+        conn.execute(f"DROP ROLE {dba}")
