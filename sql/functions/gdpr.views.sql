@@ -11,10 +11,12 @@
 --     scalar subqueries (InitPlans), so no function but the inlined CASE runs per row;
 --     a sensitive_when column is masked only on the rows where its flag is true;
 --   * free-text columns read CPR-shaped numbers masked (gdpr.render_free_text);
---   * register access 'none' gates every row away (a one-time filter);
+--   * register access 'none' sees no row: the tenant policy's InitPlan yields NULL
+--     for it (no per-row cost); a table without tenant column is gated in the view;
 --   * writes go through one INSTEAD OF trigger, gdpr.view_write(), which needs
 --     register access write, and the 'allowed' right to write a sensitive column;
---   * the tenant policy is <tenant col> = (SELECT gdpr.current_tenant()::<type>): no
+--   * the tenant policy is <tenant col> = (SELECT CASE WHEN register access <> 'none'
+--     THEN gdpr.current_tenant()::<type> END): no
 --     table read, an index key, evaluated once (an InitPlan; the cast inside it, or it
 --     would run per row); the support policy (for reads through the views only) lets
 --     pgdpr_support see a club while its grant lasts.
@@ -118,8 +120,9 @@ BEGIN
             EXECUTE pg_catalog.format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', v_t.table_schema, v_t.table_name);
             EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pgdpr_tenant ON %I.%I', v_t.table_schema, v_t.table_name);
             EXECUTE pg_catalog.format(
-                'CREATE POLICY pgdpr_tenant ON %I.%I USING (%I = (SELECT gdpr.current_tenant()::%s))',
-                v_t.table_schema, v_t.table_name, v_t.tenant_column, v_t.tenant_type);
+                'CREATE POLICY pgdpr_tenant ON %I.%I USING (%I = (SELECT CASE WHEN gdpr.register_access(%s) <> %L '
+                'THEN gdpr.current_tenant()::%s END))',
+                v_t.table_schema, v_t.table_name, v_t.tenant_column, v_area_literal, 'none', v_t.tenant_type);
             EXECUTE pg_catalog.format('DROP POLICY IF EXISTS pgdpr_support ON %I.%I', v_t.table_schema, v_t.table_name);
             EXECUTE pg_catalog.format(
                 'CREATE POLICY pgdpr_support ON %I.%I FOR SELECT TO pgdpr_view_owner '
@@ -151,11 +154,14 @@ BEGIN
 
         v_view := pg_catalog.format('%I.%I', v_app, v_t.table_name);
         EXECUTE pg_catalog.format(
-            'CREATE VIEW %s WITH (security_barrier) AS '
-            'WITH access AS MATERIALIZED (SELECT gdpr.sensitive_access(%s) AS sensitive, '
-            'gdpr.register_access(%s) AS register) '
-            'SELECT %s FROM %I.%I t WHERE (SELECT a.register FROM access a) <> %L',
-            v_view, v_area_literal, v_area_literal, v_columns, v_t.table_schema, v_t.table_name, 'none');
+            'CREATE VIEW %s WITH (security_barrier) AS %s SELECT %s FROM %I.%I t %s',
+            v_view,
+            CASE WHEN v_columns LIKE '%(SELECT a.sensitive FROM access a)%' THEN pg_catalog.format(
+                'WITH access AS MATERIALIZED (SELECT gdpr.sensitive_access(%s) AS sensitive)', v_area_literal) END,
+            v_columns, v_t.table_schema, v_t.table_name,
+            -- without a tenant column (a single-tenant schema) the view itself gates the rows
+            CASE WHEN v_t.tenant_column IS NULL THEN pg_catalog.format(
+                'WHERE (SELECT gdpr.register_access(%s)) <> %L', v_area_literal, 'none') END);
         EXECUTE pg_catalog.format('COMMENT ON VIEW %s IS %L', v_view,
             pg_catalog.format('pgdpr generated view of %I.%I (gdpr.refresh_views): sensitive columns per caller',
                               v_t.table_schema, v_t.table_name));
