@@ -228,15 +228,19 @@ def test_other_club_gets_the_same_error_as_an_unknown_customer(conn, db_dsn, run
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_bad_input_is_one_line(run_cli, club_data, tmp_path):
+def test_bad_input_is_one_line(run_cli, conn, club_data, tmp_path):
     customer, _ = club_data
+    events = len(audit_events(conn))
     for args in (["report", "nope"], ["report", str(customer.id), "--kind", "planet"],
-                 ["report", str(customer.id), "--format", "pdf"], ["export", str(customer.id)],
+                 ["report", str(customer.id), "-o", str(tmp_path / "missing" / "r.html")],
                  ["export", str(customer.id), "-o", str(tmp_path / "missing" / "x.csv")]):
         result = run_cli(*args)
-        assert result.exit_code != 0, args
-        assert "Traceback" not in result.output
-        assert result.output.strip(), args
+        assert result.exit_code == 1, args
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output, args
+    for args in (["report", str(customer.id), "--format", "pdf"], ["export", str(customer.id)]):
+        result = run_cli(*args)  # click's usage errors: exit code 2 with the usage line
+        assert result.exit_code == 2 and "Traceback" not in result.output, args
+    assert len(audit_events(conn)) == events  # nothing was reported, nothing audited
 
 
 def test_roles_without_grants_cannot_use_the_functions(conn, db_dsn, club_data):

@@ -37,6 +37,8 @@ def report_command(ctx, subject_id: str, club: str | None, kind: str, output_for
                    output: Path | None, lang: str, purpose: str) -> None:
     """The Data Insight Report of SUBJECT_ID: all data held, GDPR Art. 15 information, access history."""
     fmt = output_format or (SUFFIX_FORMATS.get(output.suffix.lower(), "text") if output else "text")
+    if output and not output.parent.is_dir():  # before the report is made and audited
+        raise PgdprError(f"cannot write {output}: folder {output.parent} does not exist")
     text = reports.render_report(ctx.connect(), kind, subject_id, club, fmt, lang, purpose)
     if output:
         _write(output, text.encode("utf-8"))
@@ -61,6 +63,8 @@ def report_command(ctx, subject_id: str, club: str | None, kind: str, output_for
 def export_command(ctx, subject_id: str, club: str | None, kind: str, output: Path, excel: bool, as_zip: bool,
                    lang: str, purpose: str) -> None:
     """Export everything held on SUBJECT_ID as machine-readable CSV (GDPR Art. 20)."""
+    if not output.parent.is_dir():  # before the export is made and audited
+        raise PgdprError(f"cannot write {output}: folder {output.parent} does not exist")
     conn = ctx.connect()
     fmt = ("zip" if as_zip else "csv") + ("-excel" if excel else "")
     rows = reports.fetch_rows(conn, kind, subject_id, club, fmt, purpose)

@@ -387,7 +387,7 @@ DECLARE
 BEGIN
     v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
     PERFORM gdpr.audit('insight_report', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
-        p_purpose, jsonb_build_object('format', left(p_format, 20),
+        left(p_purpose, 200), jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
                                       'rows', v_report -> 'row_count'));
     RETURN v_report;
@@ -411,7 +411,7 @@ DECLARE
 BEGIN
     v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
     PERFORM gdpr.audit('export', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
-        p_purpose, jsonb_build_object('format', left(p_format, 20),
+        left(p_purpose, 200), jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
                                       'rows', v_report -> 'row_count'));
     RETURN QUERY
