@@ -48,3 +48,15 @@ def test_worker_once(run_cli, conn):
     result = run_cli("worker", "--once")
     assert result.exit_code == 0 and "stopped after 1 tick(s)" in result.output
     assert conn.execute("SELECT ticks FROM gdpr.ticker").fetchone()[0] == 1
+
+
+def test_worker_once_reports_a_failed_tick(run_cli, empty_db_dsn):
+    result = run_cli("worker", "--once", dsn=empty_db_dsn)
+    assert result.exit_code == 1
+    assert "tick failed" in result.output and "Traceback" not in result.output
+
+
+def test_cron_status_without_pg_cron_job(run_cli):
+    result = run_cli("cron", "status")
+    assert result.exit_code == 0
+    assert "pg_cron job: not installed" in result.output and "last tick: never" in result.output

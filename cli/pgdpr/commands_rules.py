@@ -375,14 +375,36 @@ def worker(ctx, interval, batch_size, once) -> None:
     try:
         while not stop.is_set():
             started = time.monotonic()
-            conn.execute("CALL gdpr.tick(NULL, %s)", (batch_size,))
-            ticks += 1
+            try:
+                if conn is None or conn.closed:
+                    conn = connect(ctx.dsn, autocommit=True)
+                since = conn.execute("SELECT clock_timestamp()").fetchone()[0]
+                conn.execute("CALL gdpr.tick(NULL, %s)", (batch_size,))
+                ticks += 1
+                runs, changed = conn.execute(
+                    "SELECT count(*), COALESCE(sum(changed), 0) FROM gdpr.rule_run WHERE finished_at >= %s",
+                    (since,)).fetchone()
+                if runs:
+                    click.echo(f"pgdpr worker: {since:%Y-%m-%d %H:%M:%S} {runs} run(s) finished, {changed} changed",
+                               err=True)
+            except (psycopg.Error, PgdprError) as exc:
+                # keep ticking: a restarted server or one failing tick must not end the worker
+                message = getattr(getattr(exc, "diag", None), "message_primary", None) or str(exc)
+                if not once:
+                    click.echo(f"pgdpr worker: tick failed: {message.strip().splitlines()[0] if message else exc}",
+                               err=True)
+                if isinstance(exc, (psycopg.OperationalError, PgdprError)) and conn is not None:
+                    conn.close()
+                if once:
+                    raise PgdprError(f"tick failed: {message.strip().splitlines()[0] if message else exc}") from None
             if once:
                 break
             stop.wait(max(0.0, interval - (time.monotonic() - started)))
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        if conn is not None:
+            conn.close()
     click.echo(f"pgdpr worker: stopped after {ticks} tick(s)")
 
 
