@@ -26,12 +26,22 @@ COMMENT ON FUNCTION gdpr.install_salt() IS 'The per-install secret salt (readabl
 -- The words of a text as the proof compares them: lower case, split on white
 -- space, punctuation stripped from both ends of each word.
 CREATE OR REPLACE FUNCTION gdpr.proof_tokens(p_text text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT COALESCE(pg_catalog.array_agg(w.t ORDER BY w.o), '{}')
-      FROM (SELECT pg_catalog.btrim(s.x, '.,;:!?()[]{}"''<>/\|*`=') AS t, s.o
-              FROM pg_catalog.regexp_split_to_table(pg_catalog.lower(p_text), '\s+') WITH ORDINALITY AS s(x, o)) w
-     WHERE w.t <> ''
-$$;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    v_word text;
+    v_tokens text[] := '{}';
+BEGIN
+    IF p_text IS NULL THEN
+        RETURN v_tokens;
+    END IF;
+    FOREACH v_word IN ARRAY pg_catalog.regexp_split_to_array(pg_catalog.lower(p_text), '\s+') LOOP
+        v_word := pg_catalog.btrim(v_word, '.,;:!?()[]{}"''<>/\|*`=');
+        IF v_word <> '' THEN
+            v_tokens := v_tokens || v_word;
+        END IF;
+    END LOOP;
+    RETURN v_tokens;
+END $$;
 
 -- Every run of 1..p_max consecutive words of a text (an identifying value of up to
 -- p_max words is found wherever it stands in a free text).
@@ -43,69 +53,120 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
            pg_catalog.generate_series(1, pg_catalog.cardinality(w.a) - n + 1) i
 $$;
 
--- The identifying values of one subject, as captured before erasure: the values
--- of its identifying columns plus the full name (the name columns joined by a
--- space). Names shorter than 2 characters and other values shorter than 3 are left
--- out (they would shred every text).
-CREATE OR REPLACE FUNCTION gdpr.identifying_values(p_names text[], p_others text[])
-RETURNS TABLE (value text, is_word boolean)
+-- The keyed hashes of every run of 1..p_max words of a text, in one call (the proof
+-- compares them with the subject's hashes by array overlap). plpgsql: the words are
+-- split once per value, and the loops run without a query per call.
+CREATE OR REPLACE FUNCTION gdpr.proof_value_hashes(p_text text, p_max integer, p_salt bytea) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    v_t text[] := gdpr.proof_tokens(p_text);
+    v_len integer := pg_catalog.cardinality(v_t);
+    v_out text[] := '{}';
+    n integer;
+    i integer;
+BEGIN
+    FOR n IN 1 .. LEAST(p_max, v_len) LOOP
+        FOR i IN 1 .. v_len - n + 1 LOOP
+            v_out := v_out || pg_catalog.encode(pg_catalog.sha256(p_salt || pg_catalog.convert_to(
+                         'proof:' || pg_catalog.array_to_string(v_t[i:i + n - 1], ' '), 'UTF8')), 'hex');
+        END LOOP;
+    END LOOP;
+    RETURN v_out;
+END $$;
+ALTER FUNCTION gdpr.proof_value_hashes(text, integer, bytea) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.proof_value_hashes(text, integer, bytea) FROM PUBLIC;
+
+-- Everything erasure captures of one subject before it changes anything, from the
+-- values of its identifying columns (names: the columns of category 'name'):
+--   patterns:   two case-insensitive regular expressions joined by U+001F: first every
+--               value that is matched anywhere (e-mail, phone, CPR, customer number,
+--               the full name = the names joined by a space), then the names, matched
+--               as whole words only (a non-word character or the text's edge before,
+--               a lookahead after: cheaper to compile than \m...\M). Values escaped,
+--               runs of white space matching any white space, longest first.
+--   hashes:     keyed hashes of the normalised values (the proof; no values kept);
+--   max_tokens: the most words in one value.
+-- Names shorter than 2 characters and other values shorter than 3 are left out (they
+-- would shred every text).
+CREATE OR REPLACE FUNCTION gdpr.subject_capture(p_names text[], p_others text[], p_salt bytea,
+    OUT patterns text, OUT hashes text[], OUT max_tokens integer)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    v_values text[] := '{}';
+    v_words boolean[] := '{}';
+    v_value text;
+    v_names text[] := pg_catalog.array_remove(p_names, NULL);
+BEGIN
+    FOREACH v_value IN ARRAY v_names LOOP
+        v_value := pg_catalog.btrim(v_value);
+        IF pg_catalog.length(v_value) >= 2 THEN
+            v_values := v_values || v_value;
+            v_words := v_words || true;
+        END IF;
+    END LOOP;
+    FOREACH v_value IN ARRAY pg_catalog.array_remove(p_others, NULL) LOOP
+        v_value := pg_catalog.btrim(v_value);
+        IF pg_catalog.length(v_value) >= 3 THEN
+            v_values := v_values || v_value;
+            v_words := v_words || false;
+        END IF;
+    END LOOP;
+    IF pg_catalog.cardinality(v_names) > 1 THEN
+        v_values := v_values || pg_catalog.array_to_string(v_names, ' ');
+        v_words := v_words || false;
+    END IF;
+    SELECT COALESCE(pg_catalog.string_agg(q.escaped, '|' ORDER BY pg_catalog.length(q.value) DESC, q.value)
+                        FILTER (WHERE NOT q.is_word), '')
+           || E'\x1f'
+           || COALESCE('(^|[^[:alnum:]_])(?:'
+                       || pg_catalog.string_agg(q.escaped, '|' ORDER BY pg_catalog.length(q.value) DESC, q.value)
+                              FILTER (WHERE q.is_word)
+                       || ')(?=[^[:alnum:]_]|$)', ''),
+           COALESCE(pg_catalog.array_agg(DISTINCT gdpr.keyed_hash('proof:' || pg_catalog.array_to_string(q.tokens, ' '),
+                                                                   p_salt))
+                        FILTER (WHERE pg_catalog.cardinality(q.tokens) > 0), '{}'),
+           COALESCE(pg_catalog.max(pg_catalog.cardinality(q.tokens)), 1)
+      INTO patterns, hashes, max_tokens
+      FROM (SELECT DISTINCT ON (u.value) u.value, u.is_word, gdpr.proof_tokens(u.value) AS tokens,
+                   pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(
+                       u.value, '[[:cntrl:]]', ' ', 'g'), '([^[:alnum:][:space:]])', '\\\1', 'g'),
+                       '\s+', '\\s+', 'g') AS escaped
+              FROM unnest(v_values, v_words) AS u(value, is_word)
+             ORDER BY u.value, u.is_word DESC) q;
+END $$;
+ALTER FUNCTION gdpr.subject_capture(text[], text[], bytea) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.subject_capture(text[], text[], bytea) FROM PUBLIC;
+
+-- One step of gdpr.redact: an empty pattern changes nothing.
+CREATE OR REPLACE FUNCTION gdpr.redact_step(p_text text, p_pattern text, p_replacement text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT DISTINCT v.value, v.is_word
-      FROM (SELECT pg_catalog.btrim(n) AS value, true AS is_word FROM pg_catalog.unnest(p_names) n
-            UNION ALL
-            SELECT pg_catalog.btrim(o), false FROM pg_catalog.unnest(p_others) o
-            UNION ALL
-            SELECT pg_catalog.array_to_string(p_names, ' '), false
-             WHERE pg_catalog.cardinality(pg_catalog.array_remove(p_names, NULL)) > 1) v
-     WHERE v.value IS NOT NULL
-       AND pg_catalog.length(v.value) >= CASE WHEN v.is_word THEN 2 ELSE 3 END
+    SELECT CASE WHEN p_pattern = '' THEN p_text
+                ELSE pg_catalog.regexp_replace(p_text, p_pattern, p_replacement, 'gi') END
 $$;
 
--- One case-insensitive regular expression matching every identifying value of a
--- subject: values escaped (a backslash before every non-alphanumeric), runs of white space matching any white space, names as
--- whole words only, longest first. NULL when there is nothing to match.
-CREATE OR REPLACE FUNCTION gdpr.redaction_pattern(p_names text[], p_others text[]) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT pg_catalog.string_agg(
-               CASE WHEN v.is_word THEN '(?<![[:alnum:]_])' || e.escaped || '(?![[:alnum:]_])' ELSE e.escaped END,
-               '|' ORDER BY pg_catalog.length(v.value) DESC, v.value)
-      FROM gdpr.identifying_values(p_names, p_others) v,
-           LATERAL (SELECT pg_catalog.regexp_replace(
-                               pg_catalog.regexp_replace(v.value, '([^[:alnum:][:space:]])', '\\\1', 'g'),
-                               '\s+', '\\s+', 'g') AS escaped) e
-$$;
-
--- Remove every match of a subject's pattern from a text (free text, erase = redact).
+-- Remove every match of a subject's patterns (gdpr.subject_capture) from a text
+-- (free text, erase = redact). Inlinable SQL; each pattern compiles once per subject
+-- and statement (PostgreSQL caches compiled expressions).
 CREATE OR REPLACE FUNCTION gdpr.redact(p_text text, p_pattern text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN p_pattern IS NULL OR p_text IS NULL THEN p_text
-                ELSE pg_catalog.regexp_replace(p_text, p_pattern, '[anonymiseret]', 'gi') END
+                ELSE gdpr.redact_step(
+                         gdpr.redact_step(p_text, pg_catalog.split_part(p_pattern, E'\x1f', 1), '[anonymiseret]'),
+                         pg_catalog.split_part(p_pattern, E'\x1f', 2), '\1[anonymiseret]') END
 $$;
 COMMENT ON FUNCTION gdpr.redact(text, text) IS
-    'A text with every match of a subject''s redaction pattern replaced by [anonymiseret]';
+    'A text with every match of a subject''s redaction patterns replaced by [anonymiseret]';
 
 CREATE OR REPLACE FUNCTION gdpr.redact(p_value jsonb, p_pattern text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN p_pattern IS NULL OR p_value IS NULL THEN p_value
-                ELSE pg_catalog.regexp_replace(p_value::text, p_pattern, '[anonymiseret]', 'gi')::jsonb END
+                ELSE gdpr.redact(p_value::text, p_pattern)::jsonb END
 $$;
 
 CREATE OR REPLACE FUNCTION gdpr.redact(p_value json, p_pattern text) RETURNS json
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN p_pattern IS NULL OR p_value IS NULL THEN p_value
-                ELSE pg_catalog.regexp_replace(p_value::text, p_pattern, '[anonymiseret]', 'gi')::json END
-$$;
-
--- The proof material of one subject: keyed hashes of its normalised identifying
--- values (never the values) and the largest number of words among them.
-CREATE OR REPLACE FUNCTION gdpr.proof_hashes(p_names text[], p_others text[], p_salt bytea,
-    OUT hashes text[], OUT max_tokens integer)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT COALESCE(pg_catalog.array_agg(DISTINCT gdpr.keyed_hash('proof:' || pg_catalog.array_to_string(t.a, ' '), p_salt)), '{}'),
-           COALESCE(pg_catalog.max(pg_catalog.cardinality(t.a)), 1)::integer
-      FROM gdpr.identifying_values(p_names, p_others) v,
-           LATERAL (SELECT gdpr.proof_tokens(v.value) AS a) t
-     WHERE pg_catalog.cardinality(t.a) > 0
+                ELSE gdpr.redact(p_value::text, p_pattern)::json END
 $$;
 
 -- How a declared table's rows (under alias p_alias) reach their subject: extra FROM

@@ -8,7 +8,8 @@
 -- Hits per subject, table and column (only where there are hits). Internal.
 CREATE OR REPLACE FUNCTION gdpr.proof_scan(p_kind text, p_tenant text, p_keys text[])
 RETURNS TABLE (subject_key text, table_name text, column_name text, hits bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off AS $$
 DECLARE
     v_s gdpr.subject_kind;
     v_types record;
@@ -75,14 +76,17 @@ BEGIN
         END IF;
         v_tenant_cond := CASE WHEN v_src.tenant_expr IS NOT NULL AND v_types.tenant_type IS NOT NULL
                               THEN format('%s = $2::%s', v_src.tenant_expr, v_types.tenant_type) ELSE 'true' END;
+        -- One call per value hashes all its n-grams; the subject's proof row is looked
+        -- up per subject by its primary key (LIMIT 1 keeps it a per-subject lookup).
         RETURN QUERY EXECUTE format($q$
             SELECT s.k::text, %1$L::text, v.col::text, count(*)
-              FROM %2$s a %3$s, pg_catalog.unnest($1::%4$s[]) AS s(k), gdpr.erasure_proof p,
-                   LATERAL unnest(ARRAY[%5$s]::text[], ARRAY[%6$s]::text[]) AS v(col, val),
-                   LATERAL gdpr.proof_grams(v.val, p.max_tokens) g
-             WHERE %7$s = s.k AND %8$s AND %9$s
-               AND p.kind = $3 AND p.tenant = COALESCE($2, '') AND p.subject_key = s.k::text
-               AND gdpr.keyed_hash('proof:' || g, $4) = ANY (p.hashes)
+              FROM %2$s a %3$s, pg_catalog.unnest($1::%4$s[]) AS s(k)
+              JOIN LATERAL (SELECT p.hashes, p.max_tokens FROM gdpr.erasure_proof p
+                             WHERE p.kind = $3 AND p.tenant = COALESCE($2, '') AND p.subject_key = s.k::text
+                             LIMIT 1) p ON true,
+                   LATERAL unnest(ARRAY[%5$s]::text[], ARRAY[%6$s]::text[]) AS v(col, val)
+             WHERE %7$s = s.k AND %8$s AND %9$s AND v.val IS NOT NULL
+               AND gdpr.proof_value_hashes(v.val, p.max_tokens, $4) && p.hashes
              GROUP BY 1, 2, 3$q$,
             v_t.rel::text, v_t.rel, v_src.from_clause, v_types.key_type, v_names, v_cols,
             v_src.key_expr, v_tenant_cond, v_src.where_clause)
