@@ -382,6 +382,7 @@ DECLARE
     v_registered text;
     v_registered_safety jsonb;
     v_from text;
+    v_inner text;
     v_all text;
 BEGIN
     SELECT * INTO STRICT v_kind FROM gdpr.subject_kind k WHERE k.kind = p_rule.kind;
@@ -427,19 +428,28 @@ BEGIN
         EXECUTE format('SELECT %s($1)', v_registered::regproc) INTO v_registered_safety USING 's';
         v_safety := v_safety || v_registered_safety;
     END IF;
-    v_all := array_to_string(v_base || v_config || ARRAY(SELECT format('(%s)', e.value) FROM jsonb_each_text(v_safety) e),
-                             E'\n   AND ');
+    -- Two levels: the tenant's subjects that meet the conditions (anti-joins on the
+    -- time indexes; OFFSET 0 keeps it a separate query level), then the safety as
+    -- per-row checks on those few (IS TRUE keeps each a subplan, probed by index for
+    -- the survivors only, instead of a join the planner would size for one row).
+    v_inner := format(E'(SELECT s.* FROM %s\n WHERE %s%s\n OFFSET 0) s', v_from,
+        array_to_string(v_base || v_config, E'\n   AND '),
+        CASE WHEN p_mode = 'batch' THEN format(E'\n   AND ($5::text IS NULL OR s.%I > CAST($5 AS %s))',
+                                               v_kind.key_column, v_key_type) ELSE '' END);
+    v_all := COALESCE(NULLIF(array_to_string(ARRAY(SELECT format('(%s) IS TRUE', e.value)
+                                                      FROM jsonb_each_text(v_safety) e ORDER BY e.key),
+                                                E'\n   AND '), ''), 'true');
     IF p_mode = 'count' THEN
-        RETURN format(E'SELECT count(*) FROM %s\n WHERE %s', v_from, v_all);
+        RETURN format(E'SELECT count(*) FROM %s\n WHERE %s', v_inner, v_all);
     ELSIF p_mode = 'batch' THEN
-        RETURN format(E'SELECT s.%1$I::text FROM %2$s\n WHERE %3$s\n   AND ($5::text IS NULL OR s.%1$I > CAST($5 AS %4$s))\n ORDER BY s.%1$I LIMIT $6',
-                      v_kind.key_column, v_from, v_all, v_key_type);
+        RETURN format(E'SELECT s.%1$I::text FROM %2$s\n WHERE %3$s\n ORDER BY s.%1$I LIMIT $6',
+                      v_kind.key_column, v_inner, v_all);
     ELSIF p_mode = 'breakdown' THEN
-        RETURN format(E'SELECT jsonb_build_object(''eligible'', count(*) FILTER (WHERE %s)%s) FROM %s\n WHERE %s',
-            COALESCE(NULLIF(array_to_string(ARRAY(SELECT format('(%s)', e.value) FROM jsonb_each_text(v_safety) e), ' AND '), ''), 'true'),
-            (SELECT string_agg(format(', %L, count(*) FILTER (WHERE NOT (%s))', e.key, e.value), '')
+        RETURN format(E'SELECT jsonb_build_object(''eligible'', count(*) FILTER (WHERE %s)%s) FROM %s',
+            v_all,
+            (SELECT string_agg(format(', %L, count(*) FILTER (WHERE (%s) IS NOT TRUE)', e.key, e.value), '')
                FROM jsonb_each_text(v_safety) e),
-            v_from, array_to_string(v_base || v_config, E'\n   AND '));
+            v_inner);
     END IF;
     RAISE EXCEPTION 'unknown mode %', p_mode;
 END $$;
