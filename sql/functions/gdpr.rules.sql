@@ -667,8 +667,17 @@ BEGIN
                               SELECT v FROM jsonb_array_elements(v_errors) v LIMIT 100 - jsonb_array_length(x.errors)) t) END,
            error_count = x.error_count + jsonb_array_length(v_errors),
            batches = x.batches + 1,
-           cursor = v_keys[cardinality(v_keys)]
-     WHERE x.id = p_run_id;
+           cursor = v_keys[cardinality(v_keys)],
+           -- fewer than asked for: nothing is left, the run ends without another query
+           finished_at = CASE WHEN cardinality(v_keys) < v_limit THEN clock_timestamp() END
+     WHERE x.id = p_run_id
+    RETURNING * INTO v_run;
+    IF v_run.finished_at IS NOT NULL THEN
+        PERFORM gdpr.audit('rule_run', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
+            'rule_id', v_rule.id, 'run_id', p_run_id, 'trigger', v_run.trigger, 'slot', v_run.slot,
+            'candidates', v_run.candidates, 'changed', v_run.changed, 'skipped', v_run.skipped,
+            'errors', v_run.error_count, 'capped', v_run.capped));
+    END IF;
     RETURN gdpr.rule_run_summary(p_run_id);
 END $$;
 
