@@ -99,8 +99,14 @@ BEGIN
     v_key_match := format('= ANY ($1::%s[])', v_types.key_type);
     v_tenant_match := CASE WHEN v_s.tenant_column IS NOT NULL THEN format('= $2::%s', v_types.tenant_type) END;
 
-    -- 1. Capture, before anything changes: the redaction pattern of each subject and
-    --    the keyed hashes of its identifying values (the proof; no values kept).
+    -- 1. Capture, before anything changes, for the whole batch in one statement: the
+    --    identifying values (the columns of category 'name' are names, matched as whole
+    --    words; the full name is the names joined by a space; names shorter than 2 and
+    --    other values shorter than 3 characters are left out: they would shred every
+    --    text). From them, per subject, two case-insensitive regular expressions joined
+    --    by U+001F (gdpr.redact: the values matched anywhere, then the names as words,
+    --    escaped, longest first), and the keyed hashes of the normalised values (the
+    --    proof; no values kept).
     SELECT COALESCE(string_agg(format('r.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category = 'name'), ''),
            COALESCE(string_agg(format('r.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category IS DISTINCT FROM 'name'), '')
       INTO v_name_cols, v_other_cols
@@ -108,16 +114,46 @@ BEGIN
       LEFT JOIN gdpr.catalog_column cc
         ON cc.table_schema = v_s.table_schema AND cc.table_name = v_s.table_name AND cc.column_name = i.c;
     EXECUTE format($q$
-        WITH v AS MATERIALIZED (
-                SELECT r.%1$I::text AS k, c.patterns, c.hashes, c.max_tokens
-                  FROM %4$s r, LATERAL gdpr.subject_capture(ARRAY[%2$s]::text[], ARRAY[%3$s]::text[], $4) c
-                 WHERE %5$s),
+        WITH r AS MATERIALIZED (
+                SELECT r.%1$I::text AS k, ARRAY[%2$s]::text[] AS names, ARRAY[%3$s]::text[] AS others
+                  FROM %4$s r WHERE %5$s),
+        vals AS (
+                SELECT r.k, u.value, u.is_word
+                  FROM r, LATERAL (
+                        SELECT btrim(n) AS value, true AS is_word FROM unnest(r.names) AS n
+                        UNION ALL
+                        SELECT btrim(o), false FROM unnest(r.others) AS o
+                        UNION ALL
+                        SELECT array_to_string(r.names, ' '), false
+                         WHERE cardinality(array_remove(r.names, NULL)) > 1) u
+                 WHERE length(u.value) >= CASE WHEN u.is_word THEN 2 ELSE 3 END),
+        q AS (
+                SELECT DISTINCT ON (vals.k, vals.value) vals.k, vals.value, vals.is_word,
+                       gdpr.proof_tokens(vals.value) AS tokens,
+                       regexp_replace(regexp_replace(regexp_replace(vals.value, '[[:cntrl:]]', ' ', 'g'),
+                                                     '([^[:alnum:][:space:]])', '\\\1', 'g'), '\s+', '\\s+', 'g')
+                           AS escaped
+                  FROM vals ORDER BY vals.k, vals.value, vals.is_word DESC),
+        c AS (
+                SELECT r.k,
+                       COALESCE(string_agg(q.escaped, '|' ORDER BY length(q.value) DESC, q.value)
+                                    FILTER (WHERE NOT q.is_word), '')
+                       || E'\x1f'
+                       || COALESCE('(^|[^[:alnum:]_])(?:'
+                                   || string_agg(q.escaped, '|' ORDER BY length(q.value) DESC, q.value)
+                                          FILTER (WHERE q.is_word)
+                                   || ')(?=[^[:alnum:]_]|$)', '') AS patterns,
+                       COALESCE(array_agg(DISTINCT gdpr.keyed_hash('proof:' || array_to_string(q.tokens, ' '), $4))
+                                    FILTER (WHERE cardinality(q.tokens) > 0), '{}') AS hashes,
+                       COALESCE(max(cardinality(q.tokens)), 1) AS max_tokens
+                  FROM r LEFT JOIN q ON q.k = r.k
+                 GROUP BY r.k),
         p AS (INSERT INTO gdpr.erasure_proof AS e (kind, tenant, subject_key, hashes, max_tokens)
-              SELECT $3, COALESCE($2, ''), v.k, v.hashes, v.max_tokens FROM v
+              SELECT $3, COALESCE($2, ''), c.k, c.hashes, c.max_tokens FROM c
               ON CONFLICT (kind, tenant, subject_key) DO UPDATE
                  SET hashes = excluded.hashes, max_tokens = excluded.max_tokens, captured_at = excluded.captured_at)
-        SELECT array_agg(v.k ORDER BY v.k), array_agg(v.patterns ORDER BY v.k)
-          FROM v$q$,
+        SELECT array_agg(c.k ORDER BY c.k), array_agg(c.patterns ORDER BY c.k)
+          FROM c$q$,
         v_s.key_column, v_name_cols, v_other_cols, v_root,
         gdpr.subject_filter(v_s.table_schema, v_s.table_name, 'r', v_key_match, v_tenant_match))
       INTO v_keys, v_patterns USING p_keys, p_tenant, p_kind, v_salt;
@@ -273,7 +309,7 @@ BEGIN
       FROM unnest(v_keys, v_patterns) AS u(k, pattern);
 
     -- 7. The proof: search what is left for the hashes captured in step 1.
-    WITH p AS (SELECT * FROM gdpr.proof_scan(p_kind, p_tenant, v_keys))
+    WITH p AS (SELECT * FROM gdpr.proof_scan(p_kind, p_tenant, v_keys, true))
     SELECT COALESCE((SELECT jsonb_object_agg(q.subject_key, q.hits)
                        FROM (SELECT p.subject_key, sum(p.hits) AS hits FROM p GROUP BY p.subject_key) q), '{}'),
            COALESCE((SELECT jsonb_agg(jsonb_build_object('subject_key', p.subject_key, 'table', p.table_name,

@@ -24,7 +24,7 @@ REVOKE ALL ON FUNCTION gdpr.install_salt() FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.install_salt() IS 'The per-install secret salt (readable by pgdpr_owner only); internal';
 
 -- The words of a text as the proof compares them: lower case, split on white
--- space, punctuation stripped from both ends of each word.
+-- space (but not between digits), punctuation stripped from both ends of each word.
 CREATE OR REPLACE FUNCTION gdpr.proof_tokens(p_text text) RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
@@ -34,7 +34,10 @@ BEGIN
     IF p_text IS NULL THEN
         RETURN v_tokens;
     END IF;
-    FOREACH v_word IN ARRAY pg_catalog.regexp_split_to_array(pg_catalog.lower(p_text), '\s+') LOOP
+    -- digit groups separated by spaces are one word ('+45 20 24 72 71' -> '+4520247271'):
+    -- phone numbers are written with and without spaces, and fewer words mean fewer n-grams
+    FOREACH v_word IN ARRAY pg_catalog.regexp_split_to_array(
+            pg_catalog.regexp_replace(pg_catalog.lower(p_text), '([0-9+])\s+(?=[0-9])', '\1', 'g'), '\s+') LOOP
         v_word := pg_catalog.btrim(v_word, '.,;:!?()[]{}"''<>/\|*`=');
         IF v_word <> '' THEN
             v_tokens := v_tokens || v_word;
@@ -76,67 +79,6 @@ END $$;
 ALTER FUNCTION gdpr.proof_value_hashes(text, integer, bytea) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.proof_value_hashes(text, integer, bytea) FROM PUBLIC;
 
--- Everything erasure captures of one subject before it changes anything, from the
--- values of its identifying columns (names: the columns of category 'name'):
---   patterns:   two case-insensitive regular expressions joined by U+001F: first every
---               value that is matched anywhere (e-mail, phone, CPR, customer number,
---               the full name = the names joined by a space), then the names, matched
---               as whole words only (a non-word character or the text's edge before,
---               a lookahead after: cheaper to compile than \m...\M). Values escaped,
---               runs of white space matching any white space, longest first.
---   hashes:     keyed hashes of the normalised values (the proof; no values kept);
---   max_tokens: the most words in one value.
--- Names shorter than 2 characters and other values shorter than 3 are left out (they
--- would shred every text).
-CREATE OR REPLACE FUNCTION gdpr.subject_capture(p_names text[], p_others text[], p_salt bytea,
-    OUT patterns text, OUT hashes text[], OUT max_tokens integer)
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-    v_values text[] := '{}';
-    v_words boolean[] := '{}';
-    v_value text;
-    v_names text[] := pg_catalog.array_remove(p_names, NULL);
-BEGIN
-    FOREACH v_value IN ARRAY v_names LOOP
-        v_value := pg_catalog.btrim(v_value);
-        IF pg_catalog.length(v_value) >= 2 THEN
-            v_values := v_values || v_value;
-            v_words := v_words || true;
-        END IF;
-    END LOOP;
-    FOREACH v_value IN ARRAY pg_catalog.array_remove(p_others, NULL) LOOP
-        v_value := pg_catalog.btrim(v_value);
-        IF pg_catalog.length(v_value) >= 3 THEN
-            v_values := v_values || v_value;
-            v_words := v_words || false;
-        END IF;
-    END LOOP;
-    IF pg_catalog.cardinality(v_names) > 1 THEN
-        v_values := v_values || pg_catalog.array_to_string(v_names, ' ');
-        v_words := v_words || false;
-    END IF;
-    SELECT COALESCE(pg_catalog.string_agg(q.escaped, '|' ORDER BY pg_catalog.length(q.value) DESC, q.value)
-                        FILTER (WHERE NOT q.is_word), '')
-           || E'\x1f'
-           || COALESCE('(^|[^[:alnum:]_])(?:'
-                       || pg_catalog.string_agg(q.escaped, '|' ORDER BY pg_catalog.length(q.value) DESC, q.value)
-                              FILTER (WHERE q.is_word)
-                       || ')(?=[^[:alnum:]_]|$)', ''),
-           COALESCE(pg_catalog.array_agg(DISTINCT gdpr.keyed_hash('proof:' || pg_catalog.array_to_string(q.tokens, ' '),
-                                                                   p_salt))
-                        FILTER (WHERE pg_catalog.cardinality(q.tokens) > 0), '{}'),
-           COALESCE(pg_catalog.max(pg_catalog.cardinality(q.tokens)), 1)
-      INTO patterns, hashes, max_tokens
-      FROM (SELECT DISTINCT ON (u.value) u.value, u.is_word, gdpr.proof_tokens(u.value) AS tokens,
-                   pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(
-                       u.value, '[[:cntrl:]]', ' ', 'g'), '([^[:alnum:][:space:]])', '\\\1', 'g'),
-                       '\s+', '\\s+', 'g') AS escaped
-              FROM unnest(v_values, v_words) AS u(value, is_word)
-             ORDER BY u.value, u.is_word DESC) q;
-END $$;
-ALTER FUNCTION gdpr.subject_capture(text[], text[], bytea) OWNER TO pgdpr_owner;
-REVOKE ALL ON FUNCTION gdpr.subject_capture(text[], text[], bytea) FROM PUBLIC;
-
 -- One step of gdpr.redact: an empty pattern changes nothing.
 CREATE OR REPLACE FUNCTION gdpr.redact_step(p_text text, p_pattern text, p_replacement text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -144,7 +86,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                 ELSE pg_catalog.regexp_replace(p_text, p_pattern, p_replacement, 'gi') END
 $$;
 
--- Remove every match of a subject's patterns (gdpr.subject_capture) from a text
+-- Remove every match of a subject's patterns (captured by gdpr.erase_batch) from a text
 -- (free text, erase = redact). Inlinable SQL; each pattern compiles once per subject
 -- and statement (PostgreSQL caches compiled expressions).
 CREATE OR REPLACE FUNCTION gdpr.redact(p_text text, p_pattern text) RETURNS text
