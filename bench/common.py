@@ -11,7 +11,8 @@ Every script runs from the repository root with the dev venv, e.g.
 - `seeded_dsn(customers, clubs, seed)`: database bench_<customers>_<clubs>_<seed> with
   the engine, the club schema and catalog, seeded by `pgdpr demo seed`'s seeder and
   VACUUM ANALYZEd; built once (under a temporary name, renamed when complete) and
-  reused after that.
+  reused after that (each call re-runs `migrate` and the catalog on it, so it has the
+  engine of the current work tree).
 - `fresh_copy(dsn)` / `drop_copy(dsn)`: a throwaway clone (CREATE DATABASE ... TEMPLATE)
   for destructive benchmarks.
 - `server_ms(conn, sql, params)`: server-side execution time of one statement, from
@@ -183,7 +184,13 @@ def seeded_dsn(customers: int, clubs: int = 50, seed: int = 1) -> str:
         admin.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
         try:
             if _exists(admin, name):
-                return cluster.dsn(name)
+                # Bring a database built by an earlier run up to the current engine:
+                # new migrations and the repeatable SQL (functions, policies), and the catalog.
+                dsn = cluster.dsn(name)
+                migrate(dsn, club_schema=True)
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    apply_catalog(conn, resource_dir("catalogs") / "club.toml")
+                return dsn
             building = f"{name}_building"
             admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(building)))
             admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(building)))

@@ -37,18 +37,16 @@ TEMPLATE = "bench_seed_template"
 
 
 def empty_template(cluster) -> None:
-    """A database with engine, club schema and catalog and no data, built once."""
+    """A database with engine, club schema and catalog and no data, brought up to the
+    work tree's engine on every run (migrate is idempotent)."""
     with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
-        if admin.execute("SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)", (TEMPLATE,)).fetchone()[0]:
-            return
-        admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(TEMPLATE + "_building")))
-    dsn = cluster.dsn(TEMPLATE + "_building")
+        if not admin.execute("SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s)",
+                             (TEMPLATE,)).fetchone()[0]:
+            admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(TEMPLATE)))
+    dsn = cluster.dsn(TEMPLATE)
     migrate(dsn, club_schema=True)
     with psycopg.connect(dsn, autocommit=True) as conn:
         apply_catalog(conn, resource_dir("catalogs") / "club.toml")
-    with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
-        admin.execute(pgsql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-            pgsql.Identifier(TEMPLATE + "_building"), pgsql.Identifier(TEMPLATE)))
 
 
 def fresh_database(cluster, name: str) -> str:
