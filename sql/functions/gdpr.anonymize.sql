@@ -133,21 +133,24 @@ BEGIN
                        regexp_replace(regexp_replace(regexp_replace(vals.value, '[[:cntrl:]]', ' ', 'g'),
                                                      '([^[:alnum:][:space:]])', '\\\1', 'g'), '\s+', '\\s+', 'g')
                            AS escaped
-                  FROM vals ORDER BY vals.k, vals.value, vals.is_word DESC),
+                  FROM (SELECT * FROM vals
+                        UNION ALL  -- one row per subject, so that a subject without values is kept
+                        SELECT r.k, NULL, false FROM r) vals
+                 ORDER BY vals.k, vals.value, vals.is_word DESC),
         c AS (
-                SELECT r.k,
+                SELECT q.k,
                        COALESCE(string_agg(q.escaped, '|' ORDER BY length(q.value) DESC, q.value)
-                                    FILTER (WHERE NOT q.is_word), '')
+                                    FILTER (WHERE NOT q.is_word AND q.value IS NOT NULL), '')
                        || E'\x1f'
                        || COALESCE('(^|[^[:alnum:]_])(?:'
                                    || string_agg(q.escaped, '|' ORDER BY length(q.value) DESC, q.value)
-                                          FILTER (WHERE q.is_word)
+                                          FILTER (WHERE q.is_word AND q.value IS NOT NULL)
                                    || ')(?=[^[:alnum:]_]|$)', '') AS patterns,
                        COALESCE(array_agg(DISTINCT gdpr.keyed_hash('proof:' || array_to_string(q.tokens, ' '), $4))
                                     FILTER (WHERE cardinality(q.tokens) > 0), '{}') AS hashes,
-                       COALESCE(max(cardinality(q.tokens)), 1) AS max_tokens
-                  FROM r LEFT JOIN q ON q.k = r.k
-                 GROUP BY r.k),
+                       GREATEST(max(cardinality(q.tokens)), 1) AS max_tokens
+                  FROM q
+                 GROUP BY q.k),
         p AS (INSERT INTO gdpr.erasure_proof AS e (kind, tenant, subject_key, hashes, max_tokens)
               SELECT $3, COALESCE($2, ''), c.k, c.hashes, c.max_tokens FROM c
               ON CONFLICT (kind, tenant, subject_key) DO UPDATE

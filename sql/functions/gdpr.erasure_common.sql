@@ -68,6 +68,13 @@ DECLARE
     n integer;
     i integer;
 BEGIN
+    IF v_len * LEAST(p_max, v_len) > 8 THEN  -- many n-grams: one query beats a loop
+        RETURN ARRAY(SELECT pg_catalog.encode(pg_catalog.sha256(p_salt || pg_catalog.convert_to(
+                                'proof:' || pg_catalog.array_to_string(v_t[g.i:g.i + g.n - 1], ' '), 'UTF8')), 'hex')
+                       FROM (SELECT gn.gn AS n, gi.gi AS i
+                               FROM pg_catalog.generate_series(1, LEAST(p_max, v_len)) AS gn(gn),
+                                    LATERAL pg_catalog.generate_series(1, v_len - gn.gn + 1) AS gi(gi)) g);
+    END IF;
     FOR n IN 1 .. LEAST(p_max, v_len) LOOP
         FOR i IN 1 .. v_len - n + 1 LOOP
             v_out := v_out || pg_catalog.encode(pg_catalog.sha256(p_salt || pg_catalog.convert_to(

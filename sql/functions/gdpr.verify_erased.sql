@@ -92,14 +92,16 @@ BEGIN
         -- One call per value hashes all its n-grams; the subject's proof row is looked
         -- up per subject by its primary key (LIMIT 1 keeps it a per-subject lookup).
         RETURN QUERY EXECUTE format($q$
-            SELECT s.k::text, %1$L::text, v.col::text, count(*)
-              FROM %2$s a %3$s, pg_catalog.unnest($1::%4$s[]) AS s(k)
+            SELECT d.k::text, %1$L::text, d.col::text, sum(d.n)::bigint
+              FROM (SELECT s.k, v.col, v.val, count(*) AS n  -- each distinct value is hashed once
+                      FROM %2$s a %3$s, pg_catalog.unnest($1::%4$s[]) AS s(k),
+                           LATERAL unnest(ARRAY[%5$s]::text[], ARRAY[%6$s]::text[]) AS v(col, val)
+                     WHERE %7$s = s.k AND %8$s AND %9$s AND v.val IS NOT NULL
+                     GROUP BY 1, 2, 3) d
               JOIN LATERAL (SELECT p.hashes, p.max_tokens FROM gdpr.erasure_proof p
-                             WHERE p.kind = $3 AND p.tenant = COALESCE($2, '') AND p.subject_key = s.k::text
-                             LIMIT 1) p ON true,
-                   LATERAL unnest(ARRAY[%5$s]::text[], ARRAY[%6$s]::text[]) AS v(col, val)
-             WHERE %7$s = s.k AND %8$s AND %9$s AND v.val IS NOT NULL
-               AND gdpr.proof_value_hashes(v.val, p.max_tokens, $4) && p.hashes
+                             WHERE p.kind = $3 AND p.tenant = COALESCE($2, '') AND p.subject_key = d.k::text
+                             LIMIT 1) p ON true
+             WHERE gdpr.proof_value_hashes(d.val, p.max_tokens, $4) && p.hashes
              GROUP BY 1, 2, 3$q$,
             v_t.rel::text, v_t.rel, v_src.from_clause, v_types.key_type, v_names, v_cols,
             v_src.key_expr, v_tenant_cond, v_src.where_clause)
