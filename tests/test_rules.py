@@ -323,6 +323,17 @@ def test_staff_manage_their_own_club_only(conn, club, staff):
             conn.execute(f"SELECT * FROM {table}")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):  # the ticker is not staff's
         conn.execute("CALL gdpr.tick()")
+    for sql in ("SELECT gdpr.tick_claim(now())", "SELECT gdpr.abort_run(1, 'x')",
+                "SELECT gdpr.start_run(r, now(), 'manual', now()) FROM gdpr.rule r"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(sql)
+    conn.execute("RESET ROLE")
+    other_run = conn.execute("SELECT gdpr.start_manual_run(%s)", (rule_2,)).fetchone()[0]
+    conn.execute(f"SET ROLE {staff['club1']}")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="may not act for club 2"):
+        conn.execute("SELECT gdpr.run_batch(%s)", (other_run,))
+    with pytest.raises(psycopg.errors.NoDataFound):
+        conn.execute("SELECT gdpr.start_manual_run(%s)", (rule_2,))
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("SELECT gdpr.register_condition('x', 'pg_catalog.now', 'x')")
     conn.execute("RESET ROLE")

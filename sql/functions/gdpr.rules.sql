@@ -458,7 +458,7 @@ END $$;
 CREATE OR REPLACE FUNCTION gdpr.preview_rule(p_rule_id bigint, p_now timestamptz DEFAULT now(),
                                              p_sample integer DEFAULT 10)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$  -- volatile: it audits
 DECLARE
     v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
     v_params jsonb;
