@@ -20,6 +20,7 @@ DEMO_SEED = 1
 TRY_NEXT: list[tuple[str, str]] = [
     ("pgdpr status", "server, applied migrations, pg_cron, catalog summary"),
     ("pgdpr catalog show", "which tables and columns hold personal data, and what erasure does"),
+    ("pgdpr demo seed --clubs 1 --customers 1000", "more demo data: one more club with 1,000 customers"),
 ]
 
 
