@@ -407,3 +407,20 @@ def test_erasure_preview(club):
     assert actions["club.notes"] == ("delete", 2)
     assert preview["holds"][0]["hold_type"] == "debt" and preview["already_anonymized"] is False
     assert conn.execute("SELECT anonymized_at FROM club.customers WHERE id = %s", (subject.id,)).fetchone()[0] is None
+
+
+def test_guard_function_cannot_be_borrowed(club):
+    """The guard runs its trigger argument as pgdpr_owner: only pgdpr_owner (or a
+    superuser) may attach it, not a table owner or a DBA of pgdpr_admin."""
+    conn = club
+    owner = f"owner_{uuid.uuid4().hex[:8]}"
+    conn.execute(f'CREATE ROLE "{owner}" NOLOGIN IN ROLE pgdpr_admin')
+    conn.execute(f'CREATE TABLE public.mine_{owner} (id int)')
+    conn.execute(f'ALTER TABLE public.mine_{owner} OWNER TO "{owner}"')
+    conn.execute(f'SET ROLE "{owner}"')
+    with pytest.raises(errors.InsufficientPrivilege):
+        conn.execute(f"""CREATE TRIGGER steal AFTER INSERT ON public.mine_{owner} REFERENCING NEW TABLE AS gdpr_new_rows
+                         FOR EACH STATEMENT EXECUTE FUNCTION gdpr.erasure_guard('SELECT salt::text FROM gdpr.install_secret')""")
+    conn.execute("RESET ROLE")
+    installed = conn.execute("SELECT gdpr.install_erasure_guards()").fetchone()[0]
+    assert installed == 9 and conn.execute("SELECT gdpr.install_erasure_guards()").fetchone()[0] == 0
