@@ -431,6 +431,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     SET jit = off AS $$
 DECLARE
     v_tenant text;
+    v_locked jsonb;
     v_group record;
     v_todo text[];
     v_held text[];
@@ -452,23 +453,26 @@ BEGIN
                                      AND g.tgname = 'gdpr_erasure_guard')) THEN
         PERFORM gdpr.install_erasure_guards(p_kind);  -- a catalog applied after the last migrate
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS gdpr_anonymize_many_locked
-        (subject_key text, tenant text, anonymized boolean) ON COMMIT DROP;
-    TRUNCATE gdpr_anonymize_many_locked;
-    INSERT INTO gdpr_anonymize_many_locked
-    SELECT * FROM gdpr.lock_subjects(p_kind, v_tenant, (SELECT array_agg(DISTINCT k) FROM unnest(p_subject_keys) k));
+    -- lock and classify (jsonb, not a temporary table: no catalog churn per batch)
+    SELECT COALESCE(jsonb_agg(jsonb_build_object('subject_key', l.subject_key, 'tenant', l.tenant,
+                                                 'anonymized', l.anonymized)), '[]')
+      INTO v_locked
+      FROM gdpr.lock_subjects(p_kind, v_tenant, (SELECT array_agg(DISTINCT k) FROM unnest(p_subject_keys) k)) l;
 
     RETURN QUERY
-    SELECT k, 'not_found', '{}'::jsonb FROM (SELECT DISTINCT k FROM unnest(p_subject_keys) k) q
-     WHERE NOT EXISTS (SELECT FROM gdpr_anonymize_many_locked l WHERE l.subject_key = q.k)
+    SELECT q.k, 'not_found', '{}'::jsonb FROM (SELECT DISTINCT k FROM unnest(p_subject_keys) k) q
+     WHERE NOT EXISTS (SELECT FROM jsonb_to_recordset(v_locked) AS l(subject_key text)
+                        WHERE l.subject_key = q.k)
     UNION ALL
-    SELECT l.subject_key, 'already_anonymized', '{}'::jsonb FROM gdpr_anonymize_many_locked l WHERE l.anonymized;
+    SELECT l.subject_key, 'already_anonymized', '{}'::jsonb
+      FROM jsonb_to_recordset(v_locked) AS l(subject_key text, anonymized boolean) WHERE l.anonymized;
 
-    FOR v_group IN SELECT l.tenant FROM gdpr_anonymize_many_locked l WHERE NOT l.anonymized GROUP BY l.tenant LOOP
+    FOR v_group IN SELECT l.tenant FROM jsonb_to_recordset(v_locked) AS l(tenant text, anonymized boolean)
+                    WHERE NOT l.anonymized GROUP BY l.tenant LOOP
         SELECT array_agg(l.subject_key ORDER BY l.subject_key) FILTER (WHERE h.subject_key IS NULL),
                array_agg(l.subject_key ORDER BY l.subject_key) FILTER (WHERE h.subject_key IS NOT NULL)
           INTO v_todo, v_held
-          FROM gdpr_anonymize_many_locked l
+          FROM jsonb_to_recordset(v_locked) AS l(subject_key text, tenant text, anonymized boolean)
           LEFT JOIN (SELECT DISTINCT h.subject_key FROM gdpr.legal_hold h
                       WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM v_group.tenant
                         AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now())) h
