@@ -424,3 +424,54 @@ def test_guard_function_cannot_be_borrowed(club):
     conn.execute("RESET ROLE")
     installed = conn.execute("SELECT gdpr.install_erasure_guards()").fetchone()[0]
     assert installed == 9 and conn.execute("SELECT gdpr.install_erasure_guards()").fetchone()[0] == 0
+
+
+def test_a_schema_the_engine_has_never_seen(conn):
+    """Generic from the catalog: text keys, no tenant, a 'via' chain (order lines via
+    orders), an owned row, a jsonb column with free text."""
+    conn.execute("""
+        CREATE SCHEMA shop;
+        CREATE TABLE shop.postal (id int PRIMARY KEY, line text);
+        CREATE TABLE shop.people (handle text PRIMARY KEY, full_name text, email text, postal_id int REFERENCES shop.postal,
+                                  erased_at timestamptz);
+        CREATE TABLE shop.orders (id int PRIMARY KEY, person text REFERENCES shop.people, note text, extra jsonb);
+        CREATE TABLE shop.order_lines (id int PRIMARY KEY, order_id int REFERENCES shop.orders, comment text);
+        INSERT INTO shop.postal VALUES (1, 'Strandvejen 1'), (2, 'Havnegade 2');
+        INSERT INTO shop.people VALUES ('ab-1', 'Asger Bøgh', 'asger@shop.dk', 1, NULL),
+                                       ('cd-2', 'Carla Dahl', 'carla@shop.dk', 2, NULL);
+        INSERT INTO shop.orders VALUES (10, 'ab-1', 'Ring til Asger Bøgh', '{"by": "asger@shop.dk"}'),
+                                       (20, 'cd-2', 'Carla vil hente selv', '{"by": "carla@shop.dk"}');
+        INSERT INTO shop.order_lines VALUES (100, 10, 'gaveindpakning til ASGER  bøgh'), (200, 20, 'ingen');
+        SELECT gdpr.declare_subject('buyer', 'shop', 'people', 'handle', NULL, ARRAY['full_name', 'email']::name[],
+                                    'erased_at', 'shop');
+        SELECT gdpr.declare_table('shop', 'people', 'buyer', 'root', 'anonymize', 'Køber', 'Buyer', 'sales',
+                                  'contract', '3 years');
+        SELECT gdpr.declare_column('shop', 'people', 'full_name', 'name', 'constant', false, 'Anonymiseret');
+        SELECT gdpr.declare_column('shop', 'people', 'email', 'contact', 'null');
+        SELECT gdpr.declare_table('shop', 'postal', 'buyer', 'owned', 'delete', 'Adresse', 'Address', 'delivery',
+                                  'contract', 'with the buyer', p_link_column => 'postal_id');
+        SELECT gdpr.declare_table('shop', 'orders', 'buyer', 'direct', 'anonymize', 'Ordrer', 'Orders', 'sales',
+                                  'contract', '5 years', p_link_column => 'person');
+        SELECT gdpr.declare_column('shop', 'orders', 'note', 'free_text', 'redact');
+        SELECT gdpr.declare_column('shop', 'orders', 'extra', 'free_text', 'redact');
+        SELECT gdpr.declare_table('shop', 'order_lines', 'buyer', 'via', 'anonymize', 'Linjer', 'Lines', 'sales',
+                                  'contract', '5 years', p_link_column => 'order_id', p_parent_schema => 'shop',
+                                  p_parent_table => 'orders');
+        SELECT gdpr.declare_column('shop', 'order_lines', 'comment', 'free_text', 'redact');
+    """)
+    summary = conn.execute("SELECT gdpr.anonymize('buyer', 'ab-1', 'request')").fetchone()[0]
+    assert summary["proof"]["verdict"] == "erased", summary
+    assert summary["tables"]["shop.order_lines"]["anonymized"] == 1
+    assert summary["tables"]["shop.postal"]["deleted"] == 1
+    assert conn.execute("SELECT full_name, email, postal_id, erased_at IS NOT NULL FROM shop.people "
+                        "WHERE handle = 'ab-1'").fetchone() == ("Anonymiseret", None, None, True)
+    assert conn.execute("SELECT note, extra->>'by' FROM shop.orders WHERE id = 10").fetchone() == \
+        ("Ring til [anonymiseret]", "[anonymiseret]")
+    assert conn.execute("SELECT comment FROM shop.order_lines ORDER BY id").fetchall() == \
+        [("gaveindpakning til [anonymiseret]",), ("ingen",)]
+    assert conn.execute("SELECT count(*) FROM shop.postal").fetchone()[0] == 1
+    assert conn.execute("SELECT note FROM shop.orders WHERE id = 20").fetchone()[0] == "Carla vil hente selv"
+    with pytest.raises(errors.CheckViolation, match="buyer ab-1 is anonymised"):
+        conn.execute("INSERT INTO shop.order_lines VALUES (101, 10, 'ny linje')")
+    conn.execute("INSERT INTO shop.order_lines VALUES (201, 20, 'ny linje')")
+    assert conn.execute("SELECT gdpr.verify_erased('buyer', 'ab-1')").fetchone()[0]["hits"] == 0
