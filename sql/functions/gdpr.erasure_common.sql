@@ -190,10 +190,3 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 ALTER FUNCTION gdpr.subject_types(text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.subject_types(text) FROM PUBLIC;
-
--- Is a legal hold active at p_at?
-CREATE OR REPLACE FUNCTION gdpr.hold_is_active(p_hold gdpr.legal_hold, p_at timestamptz DEFAULT now())
-RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT p_hold.cleared_at IS NULL AND (p_hold.until IS NULL OR p_hold.until > p_at)
-$$;
