@@ -24,27 +24,18 @@ REVOKE ALL ON FUNCTION gdpr.install_salt() FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.install_salt() IS 'The per-install secret salt (readable by pgdpr_owner only); internal';
 
 -- The words of a text as the proof compares them: lower case, split on white
--- space (but not between digits), punctuation stripped from both ends of each word.
+-- space (but not between digits: '+45 20 24 72 71' is one word, phone numbers are
+-- written with and without spaces, and fewer words mean fewer n-grams), punctuation
+-- stripped from both ends of each word. Plain SQL expressions: inlinable, no loop.
 CREATE OR REPLACE FUNCTION gdpr.proof_tokens(p_text text) RETURNS text[]
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-    v_word text;
-    v_tokens text[] := '{}';
-BEGIN
-    IF p_text IS NULL THEN
-        RETURN v_tokens;
-    END IF;
-    -- digit groups separated by spaces are one word ('+45 20 24 72 71' -> '+4520247271'):
-    -- phone numbers are written with and without spaces, and fewer words mean fewer n-grams
-    FOREACH v_word IN ARRAY pg_catalog.regexp_split_to_array(
-            pg_catalog.regexp_replace(pg_catalog.lower(p_text), '([0-9+])\s+(?=[0-9])', '\1', 'g'), '\s+') LOOP
-        v_word := pg_catalog.btrim(v_word, '.,;:!?()[]{}"''<>/\|*`=');
-        IF v_word <> '' THEN
-            v_tokens := v_tokens || v_word;
-        END IF;
-    END LOOP;
-    RETURN v_tokens;
-END $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.array_remove(pg_catalog.string_to_array(
+               pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(
+                   pg_catalog.lower(p_text), '([0-9+])\s+(?=[0-9])', '\1', 'g'),
+                   '[.,;:!?()\[\]{}"''<>/\\|*`=]*\s+[.,;:!?()\[\]{}"''<>/\\|*`=]*', ' ', 'g'),
+                   '^[.,;:!?()\[\]{}"''<>/\\|*`=\s]+|[.,;:!?()\[\]{}"''<>/\\|*`=\s]+$', '', 'g'),
+               ' '), '')
+$$;
 
 -- Every run of 1..p_max consecutive words of a text (an identifying value of up to
 -- p_max words is found wherever it stands in a free text).
@@ -57,32 +48,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- The keyed hashes of every run of 1..p_max words of a text, in one call (the proof
--- compares them with the subject's hashes by array overlap). plpgsql: the words are
--- split once per value, and the loops run without a query per call.
+-- compares them with the subject's hashes by array overlap). The words are split
+-- once per value (OFFSET 0 keeps the split from being repeated per n-gram).
 CREATE OR REPLACE FUNCTION gdpr.proof_value_hashes(p_text text, p_max integer, p_salt bytea) RETURNS text[]
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-    v_t text[] := gdpr.proof_tokens(p_text);
-    v_len integer := pg_catalog.cardinality(v_t);
-    v_out text[] := '{}';
-    n integer;
-    i integer;
-BEGIN
-    IF v_len * LEAST(p_max, v_len) > 8 THEN  -- many n-grams: one query beats a loop
-        RETURN ARRAY(SELECT pg_catalog.encode(pg_catalog.sha256(p_salt || pg_catalog.convert_to(
-                                'proof:' || pg_catalog.array_to_string(v_t[g.i:g.i + g.n - 1], ' '), 'UTF8')), 'hex')
-                       FROM (SELECT gn.gn AS n, gi.gi AS i
-                               FROM pg_catalog.generate_series(1, LEAST(p_max, v_len)) AS gn(gn),
-                                    LATERAL pg_catalog.generate_series(1, v_len - gn.gn + 1) AS gi(gi)) g);
-    END IF;
-    FOR n IN 1 .. LEAST(p_max, v_len) LOOP
-        FOR i IN 1 .. v_len - n + 1 LOOP
-            v_out := v_out || pg_catalog.encode(pg_catalog.sha256(p_salt || pg_catalog.convert_to(
-                         'proof:' || pg_catalog.array_to_string(v_t[i:i + n - 1], ' '), 'UTF8')), 'hex');
-        END LOOP;
-    END LOOP;
-    RETURN v_out;
-END $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ARRAY(SELECT pg_catalog.encode(pg_catalog.sha256(p_salt || pg_catalog.convert_to(
+                            'proof:' || pg_catalog.array_to_string(t.a[i.i:i.i + n.n - 1], ' '), 'UTF8')), 'hex')
+                   FROM (SELECT gdpr.proof_tokens(p_text) AS a OFFSET 0) t,
+                        LATERAL pg_catalog.generate_series(1, LEAST(p_max, pg_catalog.cardinality(t.a))) AS n(n),
+                        LATERAL pg_catalog.generate_series(1, pg_catalog.cardinality(t.a) - n.n + 1) AS i(i))
+$$;
 ALTER FUNCTION gdpr.proof_value_hashes(text, integer, bytea) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.proof_value_hashes(text, integer, bytea) FROM PUBLIC;
 
