@@ -34,10 +34,13 @@ DECLARE
     v_tenant_cond text;
     v_key_col name;
     v_tenant_col name;
+    v_max_tokens integer;
 BEGIN
     SELECT * INTO v_s FROM gdpr.subject_kind k WHERE k.kind = p_kind;
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
     v_root := format('%I.%I', v_s.table_schema, v_s.table_name)::regclass;
+    SELECT COALESCE(max(p.max_tokens), 1) INTO v_max_tokens FROM gdpr.erasure_proof p
+     WHERE p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = ANY (p_keys);
     FOR v_t IN
         SELECT format('%I.%I', t.table_schema, t.table_name)::regclass AS rel, t.table_schema, t.table_name,
                true AS declared, NULL::smallint[] AS conkey, NULL::smallint[] AS confkey
@@ -58,6 +61,14 @@ BEGIN
           FROM pg_catalog.pg_attribute a
           JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
          WHERE a.attrelid = v_t.rel AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid <> 'bytea'::regtype
+           -- right after erasure, a column it has just set to NULL, a constant, a hash or
+           -- a year holds exactly that; verify_erased searches it too
+           AND NOT (p_skip_deleted AND EXISTS (
+                    SELECT FROM gdpr.catalog_column c, gdpr.catalog_table ct
+                     WHERE c.table_schema = v_t.table_schema AND c.table_name = v_t.table_name
+                       AND c.column_name = a.attname AND c.erase IN ('null', 'constant', 'hash', 'year_only')
+                       AND ct.table_schema = c.table_schema AND ct.table_name = c.table_name
+                       AND (ct.on_erase <> 'retain' OR NOT c.part_of_record)))
            AND (ty.typcategory = 'S' OR a.atttypid IN ('json'::regtype, 'jsonb'::regtype)
                 OR EXISTS (SELECT FROM gdpr.catalog_column c
                             WHERE c.table_schema = v_t.table_schema AND c.table_name = v_t.table_name
@@ -89,23 +100,27 @@ BEGIN
         END IF;
         v_tenant_cond := CASE WHEN v_src.tenant_expr IS NOT NULL AND v_types.tenant_type IS NOT NULL
                               THEN format('%s = $2::%s', v_src.tenant_expr, v_types.tenant_type) ELSE 'true' END;
-        -- One call per value hashes all its n-grams; the subject's proof row is looked
-        -- up per subject by its primary key (LIMIT 1 keeps it a per-subject lookup).
+        -- Each distinct value of the batch is hashed once, in one call for all its
+        -- n-grams (with the batch's largest word count: more n-grams never match a
+        -- value they should not); then each subject holding it checks the hashes
+        -- against its own proof row, looked up by primary key.
         RETURN QUERY EXECUTE format($q$
-            SELECT d.k::text, %1$L::text, d.col::text, sum(d.n)::bigint
-              FROM (SELECT s.k, v.col, v.val, count(*) AS n  -- each distinct value is hashed once
+            SELECT x.k::text, %1$L::text, d.col::text, sum(x.n)::bigint
+              FROM (SELECT v.col, v.val, array_agg(s.k) AS ks, array_agg(1) AS ns
                       FROM %2$s a %3$s, pg_catalog.unnest($1::%4$s[]) AS s(k),
                            LATERAL unnest(ARRAY[%5$s]::text[], ARRAY[%6$s]::text[]) AS v(col, val)
                      WHERE %7$s = s.k AND %8$s AND %9$s AND v.val IS NOT NULL
-                     GROUP BY 1, 2, 3) d
-              JOIN LATERAL (SELECT p.hashes, p.max_tokens FROM gdpr.erasure_proof p
-                             WHERE p.kind = $3 AND p.tenant = COALESCE($2, '') AND p.subject_key = d.k::text
-                             LIMIT 1) p ON true
-             WHERE gdpr.proof_value_hashes(d.val, p.max_tokens, $4) && p.hashes
+                     GROUP BY v.col, v.val) d,
+                   LATERAL (SELECT gdpr.proof_value_hashes(d.val, $5, $4) AS hv OFFSET 0) h,
+                   LATERAL unnest(d.ks, d.ns) AS x(k, n),
+                   LATERAL (SELECT p.hashes FROM gdpr.erasure_proof p
+                             WHERE p.kind = $3 AND p.tenant = COALESCE($2, '') AND p.subject_key = x.k::text
+                             LIMIT 1) p
+             WHERE h.hv && p.hashes
              GROUP BY 1, 2, 3$q$,
             v_t.rel::text, v_t.rel, v_src.from_clause, v_types.key_type, v_names, v_cols,
             v_src.key_expr, v_tenant_cond, v_src.where_clause)
-          USING p_keys, p_tenant, p_kind, v_salt;
+          USING p_keys, p_tenant, p_kind, v_salt, v_max_tokens;
     END LOOP;
 END $$;
 ALTER FUNCTION gdpr.proof_scan(text, text, text[], boolean) OWNER TO pgdpr_owner;
