@@ -77,6 +77,10 @@ def test_anonymize_erases_everything_and_proves_it(club):
     other = make_customer(conn, 1, first_name="Mette")
     other_club = make_customer(conn, 2, first_name="Ingeborg")
     subject = make_customer(conn, 1, first_name="Ingeborg", last_name="Ørnsholt-Bæk", rows_per_table=3)
+    compact_phone, dashed_cpr = subject.phone.replace(" ", ""), f"{subject.cpr[:6]}-{subject.cpr[6:]}"
+    conn.execute("INSERT INTO club.log_lines (club_id, customer_id, text) VALUES (1, %s, %s)",
+                 (subject.id, f"sms til {compact_phone}; cpr {dashed_cpr}; ringede: {subject.phone[:6]} "
+                              f"{subject.phone[6:]}"))
     before_other = snapshot(conn, 1, other.id)
     before_other_club = snapshot(conn, 2, other_club.id)
 
@@ -91,7 +95,9 @@ def test_anonymize_erases_everything_and_proves_it(club):
         assert tables[f"club.{t}"]["deleted"] == 3, t
     assert tables["club.consents"]["deleted"] == 2
     assert tables["club.custom_field_values"]["deleted"] == 2
-    assert tables["club.log_lines"]["anonymized"] == 3
+    assert tables["club.log_lines"]["anonymized"] == 4
+    assert conn.execute("SELECT text FROM club.log_lines WHERE text LIKE 'sms til%%'").fetchone()[0] == \
+        "sms til [anonymiseret]; cpr [anonymiseret]; ringede: [anonymiseret]"
     assert tables["club.account_movements"]["retained"] == 3
     assert summary["deferred"][0]["table"] == "club.account_movements"
 
@@ -108,7 +114,7 @@ def test_anonymize_erases_everything_and_proves_it(club):
     assert len(movements) == 3
     assert all(m[0] == -299 and m[2] is None and "Ingeborg" not in m[1] for m in movements)
     logs = conn.execute("SELECT text FROM club.log_lines WHERE customer_id = %s", (subject.id,)).fetchall()
-    assert logs and all(t.startswith("[anonymiseret] ringede fra [anonymiseret]") for (t,) in logs)
+    assert len(logs) == 4 and sum(t.startswith("[anonymiseret] ringede fra [anonymiseret]") for (t,) in logs) == 3
 
     verdict = conn.execute("SELECT gdpr.verify_erased('customer', %s)", (str(subject.id),)).fetchone()[0]
     assert verdict["verdict"] == "erased" and verdict["hits"] == 0

@@ -130,8 +130,12 @@ BEGIN
         q AS (
                 SELECT DISTINCT ON (vals.k, vals.value) vals.k, vals.value, vals.is_word,
                        gdpr.proof_tokens(vals.value) AS tokens,
-                       regexp_replace(regexp_replace(regexp_replace(vals.value, '[[:cntrl:]]', ' ', 'g'),
-                                                     '([^[:alnum:][:space:]])', '\\\1', 'g'), '\s+', '\\s+', 'g')
+                       -- digits match with or without spaces or dashes between them
+                       -- ('+45 20 24 72 71' = '+4520247271', CPR '010170-1234' = '0101701234')
+                       regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+                           vals.value, '[[:cntrl:]]', ' ', 'g'), '([0-9])[[:space:]-]+(?=[0-9])', '\1', 'g'),
+                           '([^[:alnum:][:space:]])', '\\\1', 'g'), '([0-9])(?=[0-9])', '\1[\\s-]*', 'g'),
+                           '\s+', '\\s+', 'g')
                            AS escaped
                   FROM (SELECT * FROM vals
                         UNION ALL  -- one row per subject, so that a subject without values is kept

@@ -24,14 +24,15 @@ REVOKE ALL ON FUNCTION gdpr.install_salt() FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.install_salt() IS 'The per-install secret salt (readable by pgdpr_owner only); internal';
 
 -- The words of a text as the proof compares them: lower case, split on white
--- space (but not between digits: '+45 20 24 72 71' is one word, phone numbers are
--- written with and without spaces, and fewer words mean fewer n-grams), punctuation
+-- space (but not between digits, nor a dash between digits: '+45 20 24 72 71' and
+-- '010170-1234' are one word, as phone and CPR numbers are written both ways, and
+-- fewer words mean fewer n-grams), punctuation
 -- stripped from both ends of each word. Plain SQL expressions: inlinable, no loop.
 CREATE OR REPLACE FUNCTION gdpr.proof_tokens(p_text text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT pg_catalog.array_remove(pg_catalog.string_to_array(
                pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(
-                   pg_catalog.lower(p_text), '([0-9+])\s+(?=[0-9])', '\1', 'g'),
+                   pg_catalog.lower(p_text), '([0-9+])[[:space:]-]+(?=[0-9])', '\1', 'g'),
                    '[.,;:!?()\[\]{}"''<>/\\|*`=]*\s+[.,;:!?()\[\]{}"''<>/\\|*`=]*', ' ', 'g'),
                    '^[.,;:!?()\[\]{}"''<>/\\|*`=\s]+|[.,;:!?()\[\]{}"''<>/\\|*`=\s]+$', '', 'g'),
                ' '), '')
