@@ -20,6 +20,18 @@ DEMO_SEED = 1
 TRY_NEXT: list[tuple[str, str]] = [
     ("pgdpr status", "server, applied migrations, pg_cron, catalog summary"),
     ("pgdpr catalog show", "which tables and columns hold personal data, and what erasure does"),
+    ("pgdpr report {customer} --club {club} -o kunde.html", "the printable Data Insight Report (GDPR Art. 15)"),
+    ("pgdpr export {customer} --club {club} -o kunde.csv --excel", "the same data as a CSV file (Art. 20)"),
+    ("pgdpr rights show", "staff groups and who may see CPR and bank numbers"),
+    ("pgdpr rules create --club {club} --name 'Inaktive kunder' --daily 08:00 --action anonymise --disabled",
+     "an automatic anonymisation rule (seed S4), created disabled"),
+    ("pgdpr rules preview 1", "how many customers that rule would anonymise now, and a sample"),
+    ("pgdpr hold set {customer} --club {club} --type debt --reason 'ubetalt kontingent'",
+     "a legal hold: the rules never anonymise this customer (seed S5)"),
+    ("pgdpr anonymize {customer} --club {club} --save-report kunde-før.html --dry-run",
+     "what anonymising the customer would delete, scrub and retain"),
+    ("pgdpr compliance-report --club {club} -o fortegnelse.html", "the record of processing (Art. 30)"),
+    ("pgdpr catalog check", "personal data the catalog does not cover yet"),
     ("pgdpr demo seed --clubs 1 --customers 1000", "more demo data: one more club with 1,000 customers"),
 ]
 
@@ -63,9 +75,8 @@ def demo_group(click_ctx: click.Context, output_format: str) -> None:
     if customer is not None:
         click.echo(f"example: customer {customer} of club {club} (about 1,000 linked rows)")
     click.echo("\nTry next:")
-    width = max(len(c) for c, _ in try_next)
     for command, what in try_next:
-        click.echo(f"  {command:<{width}}  # {what}")
+        click.echo(f"  # {what}\n  {command}")
 
 
 @demo_group.command("seed")

@@ -11,6 +11,7 @@ import click
 
 from pgdpr.db import PgdprError
 from pgdpr.main import emit_json, pass_context
+from pgdpr.report import render_report
 
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".txt": "text", ".json": "json"}
 
@@ -31,13 +32,7 @@ def _preview_lines(preview: dict) -> list[str]:
 
 def _save_report(conn, kind: str, key: str, club: str | None, path: Path) -> None:
     fmt = REPORT_FORMATS.get(path.suffix.lower(), "html")
-    try:
-        from pgdpr.report import render_report
-    except ImportError:  # the report module is optional; the SQL report is always there
-        text = conn.execute("SELECT jsonb_pretty(gdpr.insight_report(%s, %s, %s))",
-                            (kind, key, club)).fetchone()[0] + "\n"
-    else:
-        text = render_report(conn, kind, key, club, fmt=fmt, purpose="saved before anonymisation")
+    text = render_report(conn, kind, key, club, fmt=fmt, purpose="saved before anonymisation")
     path.write_text(text, encoding="utf-8")
 
 
