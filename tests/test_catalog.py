@@ -22,7 +22,8 @@ def catalog_state(conn) -> str:
 def test_club_catalog_declares_every_table_and_sensitive_column(conn):
     tables = {r[0] for r in conn.execute("SELECT table_name FROM gdpr.catalog_table WHERE table_schema = 'club'")}
     assert tables == {"customers", "addresses", "custom_field_values", "class_enrollments", "account_movements",
-                      "table_bookings", "reservations", "activities", "log_lines", "consents", "notes", "staff"}
+                      "table_bookings", "reservations", "activities", "log_lines", "consents", "notes", "staff",
+                      "classes"}
     sensitive = {r[0] for r in conn.execute(
         "SELECT table_name || '.' || column_name FROM gdpr.catalog_column WHERE sensitive")}
     assert sensitive == {"customers.cpr", "customers.bank_reg", "customers.bank_account", "staff.cpr"}
@@ -116,3 +117,17 @@ def test_declare_functions_are_not_for_staff(conn):
     finally:
         conn.execute("RESET ROLE")
     assert conn.execute("SELECT count(*) FROM gdpr.subject_kind").fetchone()[0] == 2
+
+
+def test_tenant_table_gives_name_and_time_zone(conn):
+    conn.execute("INSERT INTO club.clubs (id, name, time_zone) VALUES (5, 'Ørnhøj Fitness', 'America/Godthab')")
+    assert conn.execute("SELECT gdpr.tenant_name('5'), gdpr.tenant_time_zone('5')").fetchone() == \
+        ("Ørnhøj Fitness", "America/Godthab")
+    assert conn.execute("SELECT gdpr.tenant_time_zone('404')").fetchone()[0] == "Europe/Copenhagen"
+
+
+def test_tenant_time_zone_column_must_be_text(run_cli, tmp_path):
+    path = bad_catalog(tmp_path, 'time_zone = "time_zone"', 'time_zone = "created_at"')
+    result = run_cli("catalog", "apply", str(path))
+    assert result.exit_code == 1
+    assert "catalog entry tenant.time_zone: column created_at must be text" in result.output

@@ -16,6 +16,7 @@ TABLE_KEYS = {"name", "subject", "link", "on_erase", "retain", "title", "purpose
               "retention", "recipients", "source", "columns"}
 COLUMN_KEYS = {"category", "erase", "sensitive", "sensitive_when", "part_of_record", "label"}
 SUBJECT_KEYS = {"table", "key", "tenant", "identifying", "anonymized", "area"}
+TENANT_KEYS = {"table", "key", "name", "time_zone"}
 
 
 def split_name(qualified: str, entry: str) -> tuple[str, str]:
@@ -65,7 +66,14 @@ def link_arguments(link: Any, entry: str) -> dict[str, Any]:
 def declarations(catalog: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The (function, named arguments) calls that declare the file, in order."""
     calls: list[tuple[str, dict[str, Any]]] = []
-    _unknown(set(catalog), {"subject", "table"}, "(top level)")
+    _unknown(set(catalog), {"tenant", "subject", "table"}, "(top level)")
+    if "tenant" in catalog:
+        spec = catalog["tenant"]
+        _unknown(set(spec), TENANT_KEYS, "tenant")
+        schema, table = split_name(_required(spec, "table", "tenant"), "tenant")
+        calls.append(("gdpr.declare_tenant", {
+            "p_schema": schema, "p_table": table, "p_key": _required(spec, "key", "tenant"),
+            "p_name_column": spec.get("name"), "p_time_zone_column": spec.get("time_zone")}))
     for kind, spec in catalog.get("subject", {}).items():
         entry = f"subject.{kind}"
         _unknown(set(spec), SUBJECT_KEYS, entry)

@@ -7,47 +7,6 @@
 -- table is not installed read {"installed": false} rather than failing.
 -- Rendered by `pgdpr compliance-report` (HTML, Markdown, JSON).
 
--- The display name of a tenant (the club's name): the one tenant-specific lookup.
--- Generic: the table a subject root references through its tenant column alone
--- (club.customers.club_id -> club.clubs) and that table's `name` column, if any.
--- Runs with the rights of its caller (the compliance function's owner): a tenant
--- table the engine may not read gives NULL, and the report shows the tenant key.
-CREATE OR REPLACE FUNCTION gdpr.tenant_name(p_tenant text) RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_table regclass;
-    v_key name;
-    v_type text;
-    v_name text;
-BEGIN
-    IF p_tenant IS NULL THEN
-        RETURN NULL;
-    END IF;
-    SELECT e.parent::regclass, e.parent_columns[1] INTO v_table, v_key
-      FROM gdpr.subject_kind s
-      JOIN gdpr.fk_edges() e ON e.child = to_regclass(format('%I.%I', s.table_schema, s.table_name))
-     WHERE s.tenant_column IS NOT NULL AND e.child_columns = ARRAY[s.tenant_column]
-       AND EXISTS (SELECT FROM pg_catalog.pg_attribute a
-                    WHERE a.attrelid = e.parent AND a.attname = 'name' AND NOT a.attisdropped)
-     ORDER BY s.kind
-     LIMIT 1;
-    IF v_table IS NULL OR NOT pg_catalog.has_column_privilege(v_table, 'name', 'SELECT')
-       OR NOT pg_catalog.has_column_privilege(v_table, v_key, 'SELECT') THEN
-        RETURN NULL;
-    END IF;
-    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO v_type
-      FROM pg_catalog.pg_attribute a WHERE a.attrelid = v_table AND a.attname = v_key;
-    BEGIN
-        EXECUTE format('SELECT name::text FROM %s WHERE %I = CAST($1 AS %s)', v_table, v_key, v_type)
-           INTO v_name USING p_tenant;
-    EXCEPTION WHEN invalid_text_representation THEN
-        RETURN NULL;
-    END;
-    RETURN v_name;
-END $$;
-COMMENT ON FUNCTION gdpr.tenant_name(text) IS
-    'Display name of a tenant (the club''s name), from the table the subject''s tenant column references';
-
 -- Row security, policies and the roles with direct privileges on a declared table.
 CREATE OR REPLACE FUNCTION gdpr.compliance_table_security(p_table regclass) RETURNS jsonb
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -348,7 +307,5 @@ COMMENT ON FUNCTION gdpr.compliance_record(text) IS
     'GDPR Art. 30 record of processing for a club (or every club, admins only): built from the catalog and the '
     'live database; audited';
 
-REVOKE ALL ON FUNCTION gdpr.tenant_name(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.compliance_table_security(regclass) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gdpr.tenant_name(text) TO pgdpr_admin, pgdpr_owner;
 GRANT EXECUTE ON FUNCTION gdpr.compliance_table_security(regclass) TO pgdpr_admin, pgdpr_owner;

@@ -14,20 +14,6 @@
 -- Parameters: $1 tenant, $2 the run's "now", $3 the conditions' parameters (jsonb
 -- array), $4 time zone, $5 keyset cursor, $6 limit, $7 rule id.
 
--- Where the tenant's time zone lives: the club system keeps it on club.clubs; any
--- other schema (or a missing club) gets Europe/Copenhagen. The one place to change.
-CREATE OR REPLACE FUNCTION gdpr.tenant_time_zone(p_kind text, p_tenant text) RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_zone text;
-BEGIN
-    IF EXISTS (SELECT FROM gdpr.subject_kind k WHERE k.kind = p_kind AND k.table_schema = 'club')
-       AND to_regclass('club.clubs') IS NOT NULL AND p_tenant ~ '^[0-9]{1,18}$' THEN
-        EXECUTE 'SELECT c.time_zone FROM club.clubs c WHERE c.id = $1::bigint' INTO v_zone USING p_tenant;
-    END IF;
-    RETURN COALESCE(v_zone, 'Europe/Copenhagen');
-END $$;
-
 -- "once" / "once per subject" -> NULL (at most once per subject); "every N days",
 -- "N days" or "N" -> N.
 CREATE OR REPLACE FUNCTION gdpr.rule_frequency_days(p_frequency text) RETURNS integer
@@ -221,7 +207,7 @@ BEGIN
     v_rule.kind := COALESCE(p_kind, 'customer');
     v_rule.description := p_description;
     v_rule.schedule := p_schedule;
-    v_rule.time_zone := COALESCE(p_time_zone, gdpr.tenant_time_zone(v_rule.kind, v_tenant));
+    v_rule.time_zone := COALESCE(p_time_zone, gdpr.tenant_time_zone(v_tenant));
     v_rule.frequency_days := gdpr.rule_frequency_days(p_frequency);
     v_rule.conditions := p_conditions;
     v_rule.actions := p_actions;
@@ -718,7 +704,7 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO pgdpr_staff, pgdpr_admin', v_signature);
     END LOOP;
     FOREACH v_signature IN ARRAY ARRAY[
-        'gdpr.tenant_time_zone(text, text)', 'gdpr.rule_frequency_days(text)',
+        'gdpr.rule_frequency_days(text)',
         'gdpr.rule_normalize_items(jsonb, text, text)', 'gdpr.rule_for_caller(bigint)', 'gdpr.rule_check(gdpr.rule)',
         'gdpr.rule_eligibility_sql(gdpr.rule, text)', 'gdpr.start_run(gdpr.rule, timestamptz, text, timestamptz)',
         'gdpr.rule_run_summary(bigint, boolean)']
@@ -726,11 +712,6 @@ BEGIN
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_signature);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO pgdpr_owner, pgdpr_admin', v_signature);
     END LOOP;
-    -- the club system's time zones (gdpr.tenant_time_zone) are read as the engine owner
-    IF to_regclass('club.clubs') IS NOT NULL THEN
-        GRANT USAGE ON SCHEMA club TO pgdpr_owner;
-        GRANT SELECT (id, time_zone) ON club.clubs TO pgdpr_owner;
-    END IF;
 END $$;
 GRANT SELECT ON gdpr.rule, gdpr.rule_run, gdpr.rule_subject, gdpr.rule_condition, gdpr.rule_action,
       gdpr.rule_safety, gdpr.outbox, gdpr.ticker TO pgdpr_admin;

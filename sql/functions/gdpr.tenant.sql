@@ -1,0 +1,72 @@
+-- The tenants (clubs: the data controllers, seed S9) as the catalog declares them:
+-- their display name for the record of processing (Art. 30) and their time zone for
+-- the rules' schedules (seed S4). Engine functions ask here, never name a table.
+
+CREATE OR REPLACE FUNCTION gdpr.declare_tenant(
+    p_schema name, p_table name, p_key name,
+    p_name_column name DEFAULT NULL, p_time_zone_column name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_entry text := 'tenant';
+    v_oid oid := gdpr.checked_table(p_schema, p_table, 'tenant');
+BEGIN
+    PERFORM gdpr.checked_column(v_oid, p_key, v_entry || '.key');
+    IF p_name_column IS NOT NULL THEN
+        PERFORM gdpr.checked_column(v_oid, p_name_column, v_entry || '.name');
+    END IF;
+    IF p_time_zone_column IS NOT NULL
+       AND gdpr.checked_column(v_oid, p_time_zone_column, v_entry || '.time_zone') <> 'text'::regtype THEN
+        RAISE EXCEPTION 'catalog entry tenant.time_zone: column % must be text', quote_ident(p_time_zone_column);
+    END IF;
+    -- the engine's functions (owned by pgdpr_owner) read the name and time zone
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO pgdpr_owner', p_schema);
+    EXECUTE format('GRANT SELECT ON %I.%I TO pgdpr_owner', p_schema, p_table);
+    INSERT INTO gdpr.tenant_table (table_schema, table_name, key_column, name_column, time_zone_column)
+    VALUES (p_schema, p_table, p_key, p_name_column, p_time_zone_column)
+    ON CONFLICT (singleton) DO UPDATE SET
+        table_schema = excluded.table_schema, table_name = excluded.table_name, key_column = excluded.key_column,
+        name_column = excluded.name_column, time_zone_column = excluded.time_zone_column;
+END $$;
+COMMENT ON FUNCTION gdpr.declare_tenant(name, name, name, name, name) IS
+    'Declare the table whose rows are the tenants, with their name and time zone columns';
+REVOKE ALL ON FUNCTION gdpr.declare_tenant(name, name, name, name, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.declare_tenant(name, name, name, name, name) TO pgdpr_admin;
+
+-- One column of a tenant's row, as text (NULL when no tenant table or column is declared).
+CREATE OR REPLACE FUNCTION gdpr.tenant_attribute(p_tenant text, p_attribute text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_t gdpr.tenant_table;
+    v_column name;
+    v_value text;
+BEGIN
+    SELECT * INTO v_t FROM gdpr.tenant_table;
+    v_column := CASE p_attribute WHEN 'name' THEN v_t.name_column WHEN 'time_zone' THEN v_t.time_zone_column END;
+    IF p_tenant IS NULL OR v_column IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT %I::text FROM %I.%I WHERE %I::text = $1', v_column, v_t.table_schema, v_t.table_name,
+                   v_t.key_column)
+       INTO v_value USING p_tenant;
+    RETURN v_value;
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.tenant_name(p_tenant text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT gdpr.tenant_attribute(p_tenant, 'name')
+$$;
+COMMENT ON FUNCTION gdpr.tenant_name(text) IS 'Display name of a tenant (the club), from the declared tenant table';
+
+-- A tenant's time zone for rule schedules; Europe/Copenhagen when none is declared.
+CREATE OR REPLACE FUNCTION gdpr.tenant_time_zone(p_tenant text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT COALESCE(gdpr.tenant_attribute(p_tenant, 'time_zone'), 'Europe/Copenhagen')
+$$;
+COMMENT ON FUNCTION gdpr.tenant_time_zone(text) IS
+    'Time zone of a tenant (the club) for rule schedules, Europe/Copenhagen by default';
+
+REVOKE ALL ON FUNCTION gdpr.tenant_attribute(text, text), gdpr.tenant_name(text), gdpr.tenant_time_zone(text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.tenant_attribute(text, text), gdpr.tenant_name(text), gdpr.tenant_time_zone(text)
+    TO pgdpr_owner, pgdpr_admin;
