@@ -429,7 +429,7 @@ def test_guard_function_cannot_be_borrowed(club):
                          FOR EACH STATEMENT EXECUTE FUNCTION gdpr.erasure_guard('SELECT salt::text FROM gdpr.install_secret')""")
     conn.execute("RESET ROLE")
     installed = conn.execute("SELECT gdpr.install_erasure_guards()").fetchone()[0]
-    assert installed == 9 and conn.execute("SELECT gdpr.install_erasure_guards()").fetchone()[0] == 0
+    assert installed == 10 and conn.execute("SELECT gdpr.install_erasure_guards()").fetchone()[0] == 0
 
 
 def test_a_schema_the_engine_has_never_seen(conn):
