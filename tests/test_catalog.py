@@ -131,3 +131,16 @@ def test_tenant_time_zone_column_must_be_text(run_cli, tmp_path):
     result = run_cli("catalog", "apply", str(path))
     assert result.exit_code == 1
     assert "catalog entry tenant.time_zone: column created_at must be text" in result.output
+
+
+def test_engine_tables_cannot_be_declared(conn):
+    """The engine runs as the owner of gdpr.*: declaring its install secret as a subject
+    table would let the insight report read it."""
+    with pytest.raises(Exception, match="schema gdpr belongs to the engine or the system"):
+        conn.execute("SELECT gdpr.declare_subject('secret', 'gdpr', 'install_secret', 'singleton')")
+    with pytest.raises(Exception, match="subject_kind_not_engine_table"):
+        conn.execute("""INSERT INTO gdpr.subject_kind (kind, table_schema, table_name, key_column, area)
+                        VALUES ('secret', 'gdpr', 'install_secret', 'singleton', 'x')""")
+    with pytest.raises(Exception, match="belongs to the engine or the system"):
+        conn.execute("""SELECT gdpr.declare_table('pg_catalog', 'pg_authid', 'customer', 'direct', 'delete',
+                            'x', 'x', 'p', 'b', 'r', p_link_column => 'oid')""")

@@ -10,6 +10,12 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_oid oid;
 BEGIN
+    -- the engine's own tables and the system catalogs are never personal-data tables:
+    -- the engine's functions would read or erase them as their owner
+    IF p_schema IN ('gdpr', 'pg_catalog', 'information_schema') OR p_schema ~ '^pg_' THEN
+        RAISE EXCEPTION 'catalog entry %: schema % belongs to the engine or the system', p_entry, quote_ident(p_schema)
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     SELECT c.oid INTO v_oid
       FROM pg_catalog.pg_class c
       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
