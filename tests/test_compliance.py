@@ -92,6 +92,24 @@ def test_report_is_audited_and_escapes_catalog_text(clubs, run_cli, tmp_path):
     assert as_json["tenant"] == "1" and as_json["tables"]
 
 
+def test_unwritable_output_file_is_one_line_not_a_traceback(clubs, run_cli, tmp_path):
+    """-o into a missing folder or under a file: one clear line and exit 1 (compliance-report
+    and catalog discover share the report module's writer); the legitimate -o path overwrites."""
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    for args in (("compliance-report", "--club", "1"),
+                 ("catalog", "discover", "--schema", "club", "--subject", "club.customers")):
+        for target in (tmp_path / "missing" / "out.txt", tmp_path / "a_file" / "out.txt"):
+            result = run_cli(*args, "-o", str(target))
+            assert result.exit_code == 1, result.output
+            assert "Traceback" not in result.output and not isinstance(result.exception, OSError)
+            assert "cannot write" in result.output and len(result.output.strip().splitlines()) == 1
+        out = tmp_path / "again.txt"
+        out.write_text("old", encoding="utf-8")
+        result = run_cli(*args, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        assert out.read_text(encoding="utf-8") != "old"
+
+
 def test_security_section_follows_grants_and_row_security(clubs):
     conn = clubs
     before = record(conn)["security"]

@@ -12,6 +12,7 @@ import click
 from pgdpr.commands_catalog import catalog_group
 from pgdpr.db import PgdprError
 from pgdpr.main import emit_json, pass_context
+from pgdpr.report import write_file
 
 FINDING_COLUMNS = ("severity", "finding", "table", "column", "category", "reason")
 
@@ -118,7 +119,7 @@ def discover_command(ctx, schema: str, subject: str | None, output: Path | None,
     else:
         text = render_draft(rows, schema)
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text)
         click.echo(f"draft catalog for {schema}: {len(rows)} table(s) written to {output}")
     else:
         click.echo(text, nl=False)

@@ -11,6 +11,7 @@ import click
 import jinja2
 
 from pgdpr.main import pass_context
+from pgdpr.report import write_file
 
 CATEGORY_LABELS = {
     "name": "Navn / name", "address": "Adresse / address", "contact": "Kontakt / contact",
@@ -51,7 +52,7 @@ def compliance_report_command(ctx, tenant: str | None, output_format: str, outpu
     record = ctx.connect().execute("SELECT gdpr.compliance_record(%s)", (tenant,)).fetchone()[0]
     text = render(record, output_format)
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text)
         click.echo(f"compliance report written to {output}", err=True)
     else:
         click.echo(text, nl=False)

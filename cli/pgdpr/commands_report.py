@@ -15,11 +15,7 @@ from pgdpr.main import pass_context
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".json": "json", ".txt": "text"}
 
 
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise PgdprError(f"cannot write {path}: {exc.strerror or exc}") from exc
+_write = reports.write_file
 
 
 @click.command("report")

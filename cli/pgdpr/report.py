@@ -19,6 +19,8 @@ from typing import Any, Iterable
 import jinja2
 import psycopg
 
+from pgdpr.db import PgdprError
+
 FORMATS = ("html", "text", "json")
 LANGS = ("da", "en")
 
@@ -71,6 +73,15 @@ TEXT = {
 }
 
 _FRACTION = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+")
+
+
+def write_file(path: Path, data: bytes | str) -> None:
+    """Write an output file (-o) of a command; an OSError becomes one clear line
+    (PgdprError: no traceback, exit 1). Overwrites an existing file."""
+    try:
+        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as exc:
+        raise PgdprError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _environment() -> jinja2.Environment:
