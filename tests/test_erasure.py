@@ -481,3 +481,89 @@ def test_a_schema_the_engine_has_never_seen(conn):
         conn.execute("INSERT INTO shop.order_lines VALUES (101, 10, 'ny linje')")
     conn.execute("INSERT INTO shop.order_lines VALUES (201, 20, 'ny linje')")
     assert conn.execute("SELECT gdpr.verify_erased('buyer', 'ab-1')").fetchone()[0]["hits"] == 0
+
+
+# --- security review (issue 4 hardening) -----------------------------------------------
+
+def test_erasure_right_is_checked_inside_not_only_by_the_grant(club):
+    """F1: a SECURITY DEFINER function owned by pgdpr_owner (like a rule run) lends its
+    EXECUTE right on anonymize_many to whoever may call it; anonymize_many checks the
+    calling role itself."""
+    conn = club
+    subject = make_customer(conn, 1)
+    plain_staff = make_staff(conn, 1, "pgdpr_staff")
+    eraser = make_staff(conn, 1, "pgdpr_staff", "pgdpr_erasure")
+    for name, call in (("erase_many", "SELECT a.outcome FROM gdpr.anonymize_many('customer', '1', ARRAY[k], 'r') a"),
+                       ("erase_one", "SELECT gdpr.anonymize('customer', k, 'r') ->> 'status'"),
+                       ("clear_hold", "SELECT gdpr.clear_legal_hold(k::bigint)::text")):
+        conn.execute(f"""CREATE FUNCTION public.{name}(k text) RETURNS SETOF text LANGUAGE sql
+                         SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ {call} $$""")
+        conn.execute(f"ALTER FUNCTION public.{name}(text) OWNER TO pgdpr_owner")
+        conn.execute(f'GRANT EXECUTE ON FUNCTION public.{name}(text) TO "{plain_staff}", "{eraser}"')
+    hold = conn.execute("SELECT gdpr.set_legal_hold('customer', %s, 'other', 'x')", (str(subject.id),)).fetchone()[0]
+    conn.execute(f'SET ROLE "{plain_staff}"')
+    for sql, arg in (("SELECT public.erase_many(%s)", str(subject.id)), ("SELECT public.erase_one(%s)", str(subject.id)),
+                     ("SELECT public.clear_hold(%s)", str(hold))):
+        with pytest.raises(errors.InsufficientPrivilege, match="may not erase"):
+            conn.execute(sql, (arg,))
+    conn.execute("RESET ROLE")
+    assert conn.execute("SELECT anonymized_at FROM club.customers WHERE id = %s", (subject.id,)).fetchone()[0] is None
+    # the legitimate paths: a member of pgdpr_erasure, and the ticker (superuser / admin)
+    conn.execute(f'SET ROLE "{eraser}"')
+    assert conn.execute("SELECT public.clear_hold(%s)", (str(hold),)).fetchone() is not None
+    assert conn.execute("SELECT public.erase_many(%s)", (str(subject.id),)).fetchone()[0] == "anonymized"
+    conn.execute("RESET ROLE")
+    other = make_customer(conn, 1)
+    assert conn.execute("SELECT public.erase_many(%s)", (str(other.id),)).fetchone()[0] == "anonymized"
+    third = make_customer(conn, 1)
+    conn.execute("SET ROLE pgdpr_admin")
+    assert conn.execute("SELECT public.erase_one(%s)", (str(third.id),)).fetchone()[0] == "anonymized"
+    conn.execute("RESET ROLE")
+
+
+def test_hold_reasons_and_batch_reasons_lose_the_subjects_values(club):
+    """F5: free text about the subject in the engine's own tables: the legal hold's
+    reason is redacted at erasure; a batch reason is redacted before it is written."""
+    conn = club
+    held = make_customer(conn, 1, first_name="Gudrun")
+    conn.execute("SELECT gdpr.set_legal_hold('customer', %s, 'debt', %s)",
+                 (str(held.id), f"gæld, cpr {held.cpr}, ring {held.first_name} {held.last_name} på {held.phone}"))
+    other_hold = make_customer(conn, 1)
+    conn.execute("SELECT gdpr.set_legal_hold('customer', %s, 'debt', 'faktura 17')", (str(other_hold.id),))
+    summary = anonymize(conn, held, p_force=True)
+    assert summary["proof"] == {"verdict": "erased", "hits": 0, "places": []}
+    reason = conn.execute("SELECT reason FROM gdpr.legal_hold WHERE subject_key = %s", (str(held.id),)).fetchone()[0]
+    assert held.cpr not in reason and "Gudrun" not in reason and held.phone not in reason
+    assert reason.startswith("gæld, cpr [anonymiseret]")
+    assert conn.execute("SELECT reason FROM gdpr.legal_hold WHERE subject_key = %s",
+                        (str(other_hold.id),)).fetchone()[0] == "faktura 17"  # another subject's hold is untouched
+    assert conn.execute("SELECT gdpr.verify_erased('customer', %s)", (str(held.id),)).fetchone()[0]["verdict"] == "erased"
+
+    a = make_customer(conn, 1, first_name="Karoline")
+    b = make_customer(conn, 1, first_name="Bodil")
+    rows = conn.execute("SELECT subject_key, outcome FROM gdpr.anonymize_many('customer', '1', %s, %s, 4)",
+                        ([str(a.id), str(b.id)], f"regel 4: Karoline og Bodil, {a.email}")).fetchall()
+    assert sorted(o for _, o in rows) == ["anonymized", "anonymized"]
+    purposes = conn.execute("SELECT purpose FROM gdpr.audit_event WHERE action = 'anonymize' AND subject_key = ANY (%s)",
+                            ([str(a.id), str(b.id)],)).fetchall()
+    assert len(purposes) == 2
+    for (purpose,) in purposes:  # every subject of the batch is taken out of every row
+        assert "Karoline" not in purpose and "Bodil" not in purpose and a.email not in purpose
+        assert purpose.startswith("regel 4: ")
+
+
+def test_proof_searches_the_engines_own_tables(club):
+    """F5: text a caller wrote about the subject into the audit trail (append-only, it
+    can never be removed) makes the proof fail visibly, immediately and later."""
+    conn = club
+    subject = make_customer(conn, 1)
+    conn.execute("SELECT gdpr.audit('insight_report', 'customer', '1', %s, %s, '{}')",
+                 (str(subject.id), f"svar til {subject.email}"))
+    untouched = make_customer(conn, 1)
+    summary = anonymize(conn, subject)
+    assert summary["proof"]["verdict"] == "not_erased"
+    assert {(p["table"], p["column"]) for p in summary["proof"]["places"]} == {("gdpr.audit_event", "purpose")}
+    later = conn.execute("SELECT gdpr.verify_erased('customer', %s)", (str(subject.id),)).fetchone()[0]
+    assert later["verdict"] == "not_erased" and later["places"][0]["table"] == "gdpr.audit_event"
+    # another subject's audit events are not searched for this subject, nor this one's for it
+    assert anonymize(conn, untouched)["proof"]["verdict"] == "erased"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from factory import make_club, make_customer
 
 
@@ -75,3 +77,48 @@ def test_hold_commands_and_forced_erasure(conn, run_cli):
     assert [h["id"] for h in listing] == [hold_id]
     unknown = run_cli("hold", "clear", "424242")
     assert unknown.exit_code == 1 and "legal hold 424242 not found" in unknown.output
+
+
+def test_save_report_file_handling(conn, run_cli, tmp_path):
+    """F7: a missing folder is one line and exit 1 (no traceback), an existing file is
+    never overwritten, the new file is readable by its owner only; nothing is erased
+    when the report cannot be saved."""
+    make_club(conn, 1)
+    subject = make_customer(conn, 1, first_name="Karoline")
+    missing = tmp_path / "no-such-folder" / "report.html"
+    result = run_cli("anonymize", str(subject.id), "--yes", "--save-report", str(missing))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # not an OSError
+    assert "does not exist" in result.output
+    assert not anonymized(conn, subject)
+
+    existing = tmp_path / "existing.html"
+    existing.write_text("someone else's report")
+    result = run_cli("anonymize", str(subject.id), "--yes", "--save-report", str(existing))
+    assert result.exit_code == 1 and "already exists" in result.output
+    assert existing.read_text() == "someone else's report"
+    assert not anonymized(conn, subject)
+
+    fresh = tmp_path / "fresh.html"
+    result = run_cli("anonymize", str(subject.id), "--yes", "--save-report", str(fresh))
+    assert result.exit_code == 0, result.output
+    assert "Karoline" in fresh.read_text() and oct(fresh.stat().st_mode & 0o777) == "0o600"
+    assert anonymized(conn, subject)
+
+
+def test_ledger_export_file_handling(conn, run_cli, tmp_path):
+    make_club(conn, 1)
+    result = run_cli("ledger", "export", "-o", str(tmp_path / "missing" / "ledger.jsonl"))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit) and "does not exist" in result.output
+    target = tmp_path / "ledger.jsonl"
+    target.write_text("old\n")
+    assert run_cli("ledger", "export", "-o", str(target)).exit_code == 0  # the ledger is re-exported regularly
+    assert target.read_text() == ""
+
+
+def test_write_errors_are_one_line(tmp_path):
+    from pgdpr.commands_erasure import _write_private
+    from pgdpr.db import PgdprError
+    with pytest.raises(PgdprError, match="cannot write"):
+        _write_private(tmp_path, "x", overwrite=True)  # a folder
+    with pytest.raises(PgdprError, match="already exists"):
+        _write_private(tmp_path, "x", overwrite=False)

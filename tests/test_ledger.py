@@ -4,9 +4,12 @@ and nothing else changed."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import subprocess
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
@@ -14,6 +17,23 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from factory import make_club, make_customer
+
+
+def sign(conn, entry: dict) -> dict:
+    """An entry as `pgdpr ledger export` signs it, computed independently in Python:
+    HMAC-SHA256 keyed with the install secret (read here as the superuser) over the
+    fields in a fixed form (the time in UTC with microseconds)."""
+    salt = bytes(conn.execute("SELECT salt FROM gdpr.install_secret").fetchone()[0])
+    at = datetime.fromisoformat(str(entry["erased_at"])).astimezone(timezone.utc)
+    fields = [entry["kind"], entry["tenant"], entry["subject_key"], at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+              entry["actor"], entry["rule_id"], entry["reason_category"]]
+    message = "pgdpr-ledger-v1:" + json.dumps(fields, ensure_ascii=False)
+    return {**entry, "signature": hmac.new(salt, message.encode("utf-8"), hashlib.sha256).hexdigest()}
+
+
+def write_ledger(path: Path, entries: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(e, default=str) + "\n" for e in entries))
+    return path
 
 
 def bin_dir(conn) -> Path:
@@ -57,7 +77,10 @@ def test_dump_anonymise_restore_replay(conn, db_dsn, restored_dsn, run_cli, tmp_
     assert result.exit_code == 0, result.output
     entries = [json.loads(line) for line in ledger_file.read_text().splitlines()]
     assert [(e["kind"], e["tenant"], e["subject_key"]) for e in entries] == [("customer", "1", str(subject.id))]
-    assert set(entries[0]) == {"kind", "tenant", "subject_key", "erased_at", "actor", "rule_id", "reason_category"}
+    assert set(entries[0]) == {"kind", "tenant", "subject_key", "erased_at", "actor", "rule_id", "reason_category",
+                               "signature"}
+    assert entries[0]["signature"] == sign(conn, entries[0])["signature"]  # HMAC-SHA256, as Python computes it
+    assert oct(ledger_file.stat().st_mode & 0o777) == "0o600"
 
     subprocess.run([str(tools / "pg_restore"), "--exit-on-error", "-d", restored_dsn, str(dump)], check=True)
     with psycopg.connect(restored_dsn, autocommit=True) as restored:
@@ -95,10 +118,11 @@ def test_ledger_entries_for_subjects_the_backup_lacks(conn, run_cli, tmp_path):
     make_club(conn, 1)
     subject = make_customer(conn, 1)
     ledger_file = tmp_path / "ledger.jsonl"
-    ledger_file.write_text("\n".join(json.dumps(e) for e in [
+    ledger_file.write_text("\n".join(json.dumps(sign(conn, e)) for e in [
         {"kind": "customer", "tenant": "1", "subject_key": "999999", "erased_at": "2026-01-01T00:00:00+00:00",
          "actor": "x", "rule_id": None, "reason_category": "request"},
-        {"kind": "unknown", "tenant": "1", "subject_key": "1", "erased_at": "2026-01-01T00:00:00+00:00"},
+        {"kind": "unknown", "tenant": "1", "subject_key": "1", "erased_at": "2026-01-01T00:00:00+00:00",
+         "actor": "x", "rule_id": None, "reason_category": "request"},
     ]) + "\n")
     result = run_cli("ledger", "replay", str(ledger_file))
     assert result.exit_code == 0, result.output
@@ -126,3 +150,107 @@ def test_ledger_since_and_rights(conn, run_cli):
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("SELECT * FROM gdpr.ledger_replay('[]', true)")
     conn.execute("RESET ROLE")
+
+
+# --- security review (issue 4 hardening) -----------------------------------------------
+
+def anonymized(conn, customer) -> bool:
+    return conn.execute("SELECT anonymized_at IS NOT NULL FROM club.customers WHERE id = %s",
+                        (customer.id,)).fetchone()[0]
+
+
+def entry(customer, **kw) -> dict:
+    return {"kind": "customer", "tenant": str(customer.club_id), "subject_key": str(customer.id),
+            "erased_at": "2026-01-01T00:00:00+00:00", "actor": "postgres", "rule_id": None,
+            "reason_category": "request", **kw}
+
+
+def test_crafted_entries_are_refused(conn, run_cli, tmp_path):
+    """F6: unsigned, altered or club-less entries are not applied (a club-less entry
+    used to be reported 'reapplied' while nothing was erased)."""
+    make_club(conn, 1)
+    a, b, c = (make_customer(conn, 1) for _ in range(3))
+    altered = sign(conn, entry(a))
+    altered["subject_key"] = str(b.id)  # signed for a, replayed for b
+    unsigned = entry(c)
+    no_club = sign(conn, entry(a, tenant=None))
+    bad_club = sign(conn, entry(a, tenant="x"))
+    ledger = write_ledger(tmp_path / "l.jsonl", [altered, unsigned, no_club, bad_club])
+    result = run_cli("ledger", "replay", str(ledger), "--format", "json")
+    assert result.exit_code == 1
+    outcomes = {(r["tenant"], r["subject_key"]): r["outcome"] for r in json.loads(result.output)["entries"]}
+    assert outcomes == {("1", str(b.id)): "invalid_signature", ("1", str(c.id)): "invalid_signature",
+                        (None, str(a.id)): "invalid", ("x", str(a.id)): "invalid"}
+    assert not any(anonymized(conn, x) for x in (a, b, c))
+    assert conn.execute("SELECT count(*) FROM gdpr.erasure_ledger").fetchone()[0] == 0
+    check = run_cli("ledger", "check", str(ledger))
+    assert check.exit_code == 1 and "invalid_signature" in check.output
+    # the same entries, signed: applied
+    good = write_ledger(tmp_path / "good.jsonl", [sign(conn, entry(b)), sign(conn, entry(c))])
+    result = run_cli("ledger", "replay", str(good))
+    assert result.exit_code == 0 and "2 reapplied" in result.output, result.output
+    assert anonymized(conn, b) and anonymized(conn, c) and not anonymized(conn, a)
+
+
+def test_replay_respects_holds_and_records_the_replaying_admin(conn, run_cli, tmp_path):
+    """F6: a hold that was active when the erasure happened stops the replay unless the
+    entry is a forced erasure (audited as forced); the actor recorded is the admin who
+    replays, the file's actor and rule are kept as data in the audit event."""
+    make_club(conn, 1)
+    held, forced, free = (make_customer(conn, 1) for _ in range(3))
+    for x in (held, forced):
+        conn.execute("SELECT gdpr.set_legal_hold('customer', %s, 'debt', 'faktura 9')", (str(x.id),))
+    after_hold = conn.execute("SELECT clock_timestamp()").fetchone()[0]
+    ledger = write_ledger(tmp_path / "l.jsonl", [
+        sign(conn, entry(held, erased_at=after_hold.isoformat())),
+        sign(conn, entry(forced, erased_at=after_hold.isoformat(), reason_category="forced")),
+        # erased before the hold was set: the hold cannot have stopped that erasure
+        sign(conn, entry(free, actor="somebody_else", rule_id=7, reason_category="rule")),
+    ])
+    check = run_cli("ledger", "check", str(ledger), "--format", "json")
+    assert check.exit_code == 1
+    assert json.loads(check.output)["counts"] == {"held": 1, "missing": 2}
+    result = run_cli("ledger", "replay", str(ledger), "--format", "json")
+    assert result.exit_code == 1  # something was not applied: look at it
+    outcomes = {r["subject_key"]: r["outcome"] for r in json.loads(result.output)["entries"]}
+    assert outcomes == {str(held.id): "held", str(forced.id): "reapplied", str(free.id): "reapplied"}
+    assert not anonymized(conn, held) and anonymized(conn, forced) and anonymized(conn, free)
+    forced_audit = conn.execute("SELECT subject_key, details FROM gdpr.audit_event "
+                                "WHERE action = 'anonymize_forced'").fetchall()
+    assert [(k, d["ledger_replay"]) for k, d in forced_audit] == [(str(forced.id), True)]
+    me = conn.execute("SELECT current_user").fetchone()[0]
+    ledger_rows = conn.execute("SELECT subject_key, actor, rule_id, reason_category FROM gdpr.erasure_ledger "
+                               "ORDER BY subject_key").fetchall()
+    assert sorted(ledger_rows) == sorted([(str(forced.id), me, None, "forced"), (str(free.id), me, 7, "rule")])
+    details = conn.execute("SELECT details FROM gdpr.audit_event WHERE action = 'ledger_replay'").fetchone()[0]
+    assert {e["subject_key"]: e["actor"] for e in details["entries"]} == {
+        str(forced.id): "postgres", str(free.id): "somebody_else"}
+    assert details["counts"] == {"held": 1, "reapplied": 2}
+
+
+def test_replay_does_not_use_a_temporary_table_the_caller_made(conn, run_cli, tmp_path):
+    """F4b: the replay used CREATE TEMP TABLE IF NOT EXISTS: an admin could create that
+    table first, with a trigger that then ran as pgdpr_owner and read the install
+    secret. The replay keeps its working set in variables now."""
+    make_club(conn, 1)
+    subject = make_customer(conn, 1)
+    admin = f"admin_{uuid.uuid4().hex[:8]}"
+    conn.execute(f'CREATE ROLE "{admin}" NOLOGIN IN ROLE pgdpr_admin')
+    conn.execute(f'SET ROLE "{admin}"')
+    conn.execute("""CREATE FUNCTION pg_temp.steal() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        RAISE EXCEPTION 'stolen: %', (SELECT encode(salt, 'hex') FROM gdpr.install_secret);
+                    END $$""")
+    conn.execute("""CREATE TEMP TABLE gdpr_ledger_replay (kind text, tenant text, subject_key text,
+                        erased_at timestamptz, actor name, rule_id bigint, reason_category text, outcome text)""")
+    conn.execute("GRANT ALL ON gdpr_ledger_replay TO PUBLIC")  # so that pgdpr_owner may fill it
+    conn.execute("""CREATE TRIGGER steal BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON gdpr_ledger_replay
+                    FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.steal()""")
+    conn.execute("RESET ROLE")
+    signed = sign(conn, entry(subject))
+    conn.execute(f'SET ROLE "{admin}"')
+    rows = conn.execute("SELECT subject_key, outcome FROM gdpr.ledger_replay(%s::jsonb, true)",
+                        (json.dumps([signed]),)).fetchall()
+    conn.execute("RESET ROLE")
+    assert rows == [(str(subject.id), "reapplied")]
+    assert anonymized(conn, subject)

@@ -5,6 +5,7 @@ and audit; this module asks, renders and moves ledger files."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -30,10 +31,36 @@ def _preview_lines(preview: dict) -> list[str]:
     return lines
 
 
+def _check_writable(path: Path, overwrite: bool) -> None:
+    """Refuse early (before anything is read, audited or erased) a file that cannot
+    be written or must not be overwritten."""
+    if not path.parent.is_dir():
+        raise PgdprError(f"cannot write {path}: folder {path.parent} does not exist")
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise PgdprError(f"{path} already exists: not overwritten (choose another file name)")
+
+
+def _write_private(path: Path, text: str, overwrite: bool) -> None:
+    """Write a file readable by its owner only (mode 0600: it may hold personal data).
+    Without `overwrite` an existing file (or symlink) is never replaced: O_EXCL. Any
+    OSError becomes one clear line and a non-zero exit. (cli/pgdpr/commands_report.py's
+    _write handles OSError but neither refuses to overwrite nor sets the mode, so this
+    module has its own.)"""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError as exc:
+        raise PgdprError(f"{path} already exists: not overwritten (choose another file name)") from exc
+    except OSError as exc:
+        raise PgdprError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def _save_report(conn, kind: str, key: str, club: str | None, path: Path) -> None:
     fmt = REPORT_FORMATS.get(path.suffix.lower(), "html")
     text = render_report(conn, kind, key, club, fmt=fmt, purpose="saved before anonymisation")
-    path.write_text(text, encoding="utf-8")
+    _write_private(path, text, overwrite=False)
 
 
 @click.command("anonymize")
@@ -43,7 +70,7 @@ def _save_report(conn, kind: str, key: str, club: str | None, path: Path) -> Non
 @click.option("--reason", default="the data subject's request", show_default=True,
               help="why (stored in the audit trail with the subject's own values removed)")
 @click.option("--save-report", "save_report", type=click.Path(dir_okay=False, path_type=Path),
-              help="save the insight report (.html, .txt or .json) before erasing")
+              help="save the insight report (.html, .txt or .json) before erasing; a new file, mode 0600")
 @click.option("--dry-run", is_flag=True, help="show what would happen and stop")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @click.option("--force", is_flag=True, help="erase despite an active legal hold (audited)")
@@ -51,6 +78,8 @@ def _save_report(conn, kind: str, key: str, club: str | None, path: Path) -> Non
 @pass_context
 def anonymize(ctx, subject_key, kind, club, reason, save_report, dry_run, yes, force, output_format):
     """Anonymise SUBJECT_KEY irreversibly (seed S3): delete, scrub or retain per the catalog."""
+    if save_report:
+        _check_writable(save_report, overwrite=False)
     conn = ctx.connect()
     preview = conn.execute("SELECT gdpr.erasure_preview(%s, %s, %s)", (kind, subject_key, club)).fetchone()[0]
     if preview["already_anonymized"]:
@@ -154,13 +183,15 @@ def ledger():
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="file (default: stdout)")
 @pass_context
 def ledger_export(ctx, since, output):
-    """Write the ledger as JSON lines (no personal data)."""
+    """Write the ledger as JSON lines (no personal data; each entry signed)."""
+    if output:
+        _check_writable(output, overwrite=True)
     cur = ctx.connect().execute("SELECT * FROM gdpr.ledger_export(%s::timestamptz)", (since,))
     names = [d.name for d in cur.description]
     lines = [json.dumps(dict(zip(names, r)), default=str, ensure_ascii=False) for r in cur.fetchall()]
     text = "".join(line + "\n" for line in lines)
     if output:
-        output.write_text(text, encoding="utf-8")
+        _write_private(output, text, overwrite=True)
         click.echo(f"{len(lines)} erasures written to {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -181,6 +212,10 @@ def _read_ledger(path: Path) -> list[dict]:
     return entries
 
 
+# Entries a replay refuses: the admin must look at them (exit status 1).
+NOT_APPLIED = ("held", "invalid", "invalid_signature")
+
+
 def _replay(ctx, file, apply, output_format):
     entries = _read_ledger(file)
     cur = ctx.connect().execute("SELECT * FROM gdpr.ledger_replay(%s::jsonb, %s)", (json.dumps(entries), apply))
@@ -193,7 +228,7 @@ def _replay(ctx, file, apply, output_format):
         emit_json({"entries": rows, "counts": counts})
     else:
         for r in rows:
-            if r["outcome"] in ("reapplied", "missing", "unknown_kind"):
+            if r["outcome"] in ("reapplied", "missing", "unknown_kind") + NOT_APPLIED:
                 click.echo(f"{r['outcome']:<10} {r['kind']} {r['subject_key']} (club {r['tenant']}), "
                            f"erased {r['erased_at']}")
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "empty ledger"
@@ -206,8 +241,11 @@ def _replay(ctx, file, apply, output_format):
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_context
 def ledger_replay(ctx, file, output_format):
-    """Re-apply every erasure in FILE that this (restored) database lacks."""
-    _replay(ctx, file, True, output_format)
+    """Re-apply every erasure in FILE that this (restored) database lacks (exit status 1
+    if an entry was refused: held, invalid, invalid signature)."""
+    counts = _replay(ctx, file, True, output_format)
+    if any(counts.get(k) for k in NOT_APPLIED):
+        raise SystemExit(1)
 
 
 @ledger.command("check")
@@ -215,9 +253,10 @@ def ledger_replay(ctx, file, output_format):
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_context
 def ledger_check(ctx, file, output_format):
-    """Report which erasures in FILE this database lacks (exit status 1 if any)."""
+    """Report which erasures in FILE this database lacks (exit status 1 if any, or if an
+    entry is held, invalid or wrongly signed)."""
     counts = _replay(ctx, file, False, output_format)
-    if counts.get("missing"):
+    if any(counts.get(k) for k in ("missing",) + NOT_APPLIED):
         raise SystemExit(1)
 
 

@@ -90,6 +90,8 @@ DECLARE
     v_refs text;
     v_hits jsonb;
     v_places jsonb;
+    v_reason text;
+    v_pattern text;
 BEGIN
     SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = p_kind;
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
@@ -306,14 +308,28 @@ BEGIN
         INSERT INTO gdpr.erasure_ledger (kind, tenant, subject_key, erased_at, actor, rule_id, reason_category)
         SELECT p_kind, p_tenant, k, now(), gdpr.caller(), p_rule_id, p_category FROM unnest(v_keys) AS k;
     END IF;
+    -- The reason (typed by a person, or a rule's or job's text) may quote a subject:
+    -- the values of every subject of the batch are taken out before it is written
+    -- (the audit trail is append-only: what is written there stays for good). One
+    -- short text, two regular expressions per subject; no table is read.
+    v_reason := p_reason;
+    IF v_reason IS NOT NULL THEN
+        FOREACH v_pattern IN ARRAY v_patterns LOOP
+            v_reason := gdpr.redact(v_reason, v_pattern);
+        END LOOP;
+    END IF;
     INSERT INTO gdpr.audit_event (actor, action, kind, tenant, subject_key, purpose, details)
-    SELECT gdpr.caller(), 'anonymize', p_kind, p_tenant, u.k,
-           -- a single erasure's reason may quote the subject: their values are taken out;
-           -- a batch's reason is the rule's or job's own text
-           CASE WHEN cardinality(v_keys) = 1 THEN gdpr.redact(p_reason, u.pattern) ELSE p_reason END,
+    SELECT gdpr.caller(), 'anonymize', p_kind, p_tenant, u.k, v_reason,
            jsonb_build_object('category', p_category, 'rule_id', p_rule_id, 'batch_size', cardinality(v_keys))
            || CASE WHEN cardinality(v_keys) = 1 THEN jsonb_build_object('tables', v_tables) ELSE '{}' END
       FROM unnest(v_keys, v_patterns) AS u(k, pattern);
+
+    -- Caller text about the subject kept by the engine itself: the reasons of their
+    -- legal holds (free text, e.g. 'gæld, cpr ...') lose the subject's values too.
+    UPDATE gdpr.legal_hold h SET reason = gdpr.redact(h.reason, u.pattern)
+      FROM unnest(v_keys, v_patterns) AS u(k, pattern)
+     WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM p_tenant AND h.subject_key = u.k
+       AND h.reason IS DISTINCT FROM gdpr.redact(h.reason, u.pattern);
 
     -- 7. The proof: search what is left for the hashes captured in step 1.
     WITH p AS (SELECT * FROM gdpr.proof_scan(p_kind, p_tenant, v_keys, true))
@@ -351,6 +367,23 @@ $$;
 ALTER FUNCTION gdpr.erase_set_list(name, name, boolean) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.erase_set_list(name, name, boolean) FROM PUBLIC;
 
+-- The erasure right, checked inside every function that erases or clears a hold:
+-- the calling role (gdpr.caller(), also inside SECURITY DEFINER functions) must be an
+-- admin or a member of pgdpr_erasure. The EXECUTE grant alone is not enough: a
+-- SECURITY DEFINER function owned by pgdpr_owner may call these for anyone.
+CREATE OR REPLACE FUNCTION gdpr.require_erasure_right() RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (COALESCE(gdpr.caller_is_admin(), false) OR pg_catalog.pg_has_role(gdpr.caller(), 'pgdpr_erasure', 'MEMBER')) THEN
+        RAISE EXCEPTION 'role % may not erase: it needs pgdpr_erasure or pgdpr_admin', gdpr.caller()
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.require_erasure_right() OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.require_erasure_right() FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.require_erasure_right() IS
+    'Raise insufficient_privilege unless the caller is an admin or a member of pgdpr_erasure; internal';
+
 -- Erase one subject (seed S3). All or nothing, in the caller's transaction.
 CREATE OR REPLACE FUNCTION gdpr.anonymize(p_kind text, p_subject_key text, p_reason text,
     p_tenant text DEFAULT NULL, p_force boolean DEFAULT false)
@@ -365,6 +398,7 @@ DECLARE
     v_batch jsonb;
     v_hits bigint;
 BEGIN
+    PERFORM gdpr.require_erasure_right();
     IF NOT EXISTS (SELECT FROM gdpr.subject_kind WHERE kind = p_kind) THEN
         RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -446,6 +480,9 @@ DECLARE
     v_table text;
     v_category text := CASE WHEN p_rule_id IS NULL THEN 'request' ELSE 'rule' END;
 BEGIN
+    -- Who may erase: not only the EXECUTE grant, which a SECURITY DEFINER caller
+    -- owned by pgdpr_owner (e.g. a rule run) would lend to anyone who may call it.
+    PERFORM gdpr.require_erasure_right();
     IF NOT EXISTS (SELECT FROM gdpr.subject_kind k WHERE k.kind = p_kind) THEN
         RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
     END IF;

@@ -23,6 +23,26 @@ ALTER FUNCTION gdpr.install_salt() OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.install_salt() FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.install_salt() IS 'The per-install secret salt (readable by pgdpr_owner only); internal';
 
+-- HMAC-SHA256 (RFC 2104) of a message, hex: signs the exported erasure ledger
+-- (gdpr.ledger.sql) with the per-install secret, so a crafted or altered entry is
+-- refused by the replay. In plain SQL (pgcrypto is not required by the engine).
+CREATE OR REPLACE FUNCTION gdpr.hmac_sha256(p_message text, p_key bytea) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    WITH k AS (SELECT CASE WHEN pg_catalog.length(p_key) > 64 THEN pg_catalog.sha256(p_key) ELSE p_key END AS k),
+    b AS (SELECT k.k || pg_catalog.decode(pg_catalog.repeat('00', 64 - pg_catalog.length(k.k)), 'hex') AS k FROM k),
+    x AS (SELECT pg_catalog.decode(pg_catalog.string_agg(pg_catalog.lpad(pg_catalog.to_hex(
+                     pg_catalog.get_byte(b.k, i) # 54), 2, '0'), '' ORDER BY i), 'hex') AS ipad,
+                 pg_catalog.decode(pg_catalog.string_agg(pg_catalog.lpad(pg_catalog.to_hex(
+                     pg_catalog.get_byte(b.k, i) # 92), 2, '0'), '' ORDER BY i), 'hex') AS opad
+            FROM b, pg_catalog.generate_series(0, 63) AS i)
+    SELECT pg_catalog.encode(pg_catalog.sha256(x.opad || pg_catalog.sha256(
+               x.ipad || pg_catalog.convert_to(p_message, 'UTF8'))), 'hex')
+      FROM x
+$$;
+ALTER FUNCTION gdpr.hmac_sha256(text, bytea) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.hmac_sha256(text, bytea) FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.hmac_sha256(text, bytea) IS 'HMAC-SHA256 (hex) of a message; internal';
+
 -- The words of a text as the proof compares them: lower case, split on white
 -- space (but not between digits, nor a dash between digits: '+45 20 24 72 71' and
 -- '010170-1234' are one word, as phone and CPR numbers are written both ways, and

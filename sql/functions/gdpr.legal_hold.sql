@@ -3,6 +3,8 @@
 -- claims): a debt, doping or litigation case keeps a subject from being erased. A
 -- rule never anonymises a held subject; a manual anonymisation is refused unless
 -- forced, which is audited. A hold with an expiry stops blocking when it expires.
+-- The reason is free text typed by staff: when the subject is erased, gdpr.erase_batch
+-- takes the subject's identifying values out of it, and the proof searches it.
 
 CREATE OR REPLACE FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text,
     p_until timestamptz DEFAULT NULL, p_tenant text DEFAULT NULL)
@@ -54,6 +56,7 @@ DECLARE
     v_hold gdpr.legal_hold;
     v_tenant text;
 BEGIN
+    PERFORM gdpr.require_erasure_right();  -- not the EXECUTE grant alone (gdpr.anonymize.sql)
     v_tenant := gdpr.acting_tenant(NULL);
     SELECT * INTO v_hold FROM gdpr.legal_hold h
      WHERE h.id = p_hold_id AND (v_tenant IS NULL OR h.tenant = v_tenant)

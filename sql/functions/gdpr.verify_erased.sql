@@ -2,8 +2,10 @@
 -- gdpr.erase_batch stores keyed hashes of the subject's identifying values
 -- (gdpr.erasure_proof, no values); here every catalog column and every text or json
 -- column of every declared table, and of every other table whose foreign key points
--- at the subject's root table (pg_constraint), is searched for them: each run of
--- 1..n words of each value is hashed and compared. Zero hits is the bar.
+-- at the subject's root table (pg_constraint), is searched for them, and so is the
+-- text callers wrote about the subject into the engine's own tables (legal hold
+-- reasons, audit event purposes and details): each run of 1..n words of each value
+-- is hashed and compared. Zero hits is the bar.
 
 -- Hits per subject, table and column (only where there are hits): the number of
 -- values (cells) holding at least one former identifying value. Internal.
@@ -122,6 +124,26 @@ BEGIN
             v_src.key_expr, v_tenant_cond, v_src.where_clause)
           USING p_keys, p_tenant, p_kind, v_salt, v_max_tokens;
     END LOOP;
+
+    -- The engine's own tables that keep text a caller wrote about the subject: the
+    -- reasons of their legal holds (redacted at erasure) and the purpose and details
+    -- of their audit events (append-only: a value that got there can never be
+    -- removed, so a hit there must at least be visible).
+    RETURN QUERY
+    SELECT x.k, 'gdpr.legal_hold'::text, 'reason'::text, count(*)
+      FROM pg_catalog.unnest(p_keys) AS x(k)
+      JOIN gdpr.erasure_proof p ON p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = x.k
+      JOIN gdpr.legal_hold h ON h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM p_tenant AND h.subject_key = x.k
+     WHERE gdpr.proof_value_hashes(h.reason, v_max_tokens, v_salt) && p.hashes
+     GROUP BY x.k;
+    RETURN QUERY
+    SELECT x.k, 'gdpr.audit_event'::text, c.col, count(*)
+      FROM pg_catalog.unnest(p_keys) AS x(k)
+      JOIN gdpr.erasure_proof p ON p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = x.k
+      JOIN gdpr.audit_event a ON a.kind = p_kind AND a.subject_key = x.k AND a.tenant IS NOT DISTINCT FROM p_tenant,
+           LATERAL (VALUES ('purpose'::text, a.purpose), ('details', a.details::text)) AS c(col, val)
+     WHERE c.val IS NOT NULL AND gdpr.proof_value_hashes(c.val, v_max_tokens, v_salt) && p.hashes
+     GROUP BY x.k, c.col;
 END $$;
 ALTER FUNCTION gdpr.proof_scan(text, text, text[], boolean) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.proof_scan(text, text, text[], boolean) FROM PUBLIC;
