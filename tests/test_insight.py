@@ -302,6 +302,66 @@ def test_each_report_and_export_leaves_one_audit_event_without_personal_data(con
     assert sum(h["times"] for h in history) == len(runs)
 
 
+def test_register_access_none_gets_no_report_or_export(conn, db_dsn, run_cli, club_data):
+    """F3: register access 'none' holds for the report and the export (customers, and the
+    staff register for colleagues): a clear refusal, no row, no audit event; the same
+    role with 'read' gets the report."""
+    customer, _ = club_data
+    group = f"insight_none_{uuid.uuid4().hex[:6]}"
+    member = staff_role(conn, 1)
+    conn.execute("SELECT gdpr.create_staff_group('1', %s)", (group,))
+    conn.execute(f'GRANT "{group}" TO "{member}"')
+    for area in ("customers", "staff"):
+        conn.execute("SELECT gdpr.set_right(%s, %s, 'register_access', 'none')", (group, area))
+    colleague = conn.execute("SELECT min(id)::text FROM club.staff WHERE club_id = 1").fetchone()[0]
+    before = len(audit_events(conn))
+    with psycopg.connect(as_role(db_dsn, member), autocommit=True) as staff:
+        for kind, key in (("customer", str(customer.id)), ("customer", "999999999"), ("staff", colleague or "1")):
+            for call in ("SELECT gdpr.insight_report(%s, %s)", "SELECT * FROM gdpr.insight_rows(%s, %s)"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege, match="no access to the .* register") as caught:
+                    staff.execute(call, (kind, key))
+                for value in personal_values(customer):
+                    assert value not in str(caught.value)
+    assert len(audit_events(conn)) == before
+    for args in (["report", str(customer.id)], ["export", str(customer.id), "-o", "/tmp/never-written.csv"]):
+        result = run_cli(*args, dsn=as_role(db_dsn, member))
+        assert result.exit_code == 1 and "no access to the customers register" in result.output
+        assert customer.email not in result.output and "Traceback" not in result.output
+    # the legitimate path: read access gives the report
+    conn.execute("SELECT gdpr.set_right(%s, 'customers', 'register_access', 'read')", (group,))
+    with psycopg.connect(as_role(db_dsn, member), autocommit=True) as staff:
+        report = staff.execute("SELECT gdpr.insight_report('customer', %s)", (str(customer.id),)).fetchone()[0]
+    assert customer.email in json.dumps(report)
+
+
+def test_purpose_is_kept_without_the_subjects_values(conn, db_dsn, club_data):
+    """F5: the caller's free-text purpose is stored in the append-only audit trail with the
+    subject's identifying and sensitive values redacted and capped at 200 characters; a
+    purpose without them is kept as written."""
+    customer, _ = club_data
+    role = staff_role(conn, 1)
+    spaced_phone = " ".join(customer.phone[i:i + 2] for i in range(0, len(customer.phone), 2))
+    purpose = (f"opslag for {customer.email}, {customer.first_name} {customer.last_name} tlf {spaced_phone} "
+               f"cpr {customer.cpr[:6]}-{customer.cpr[6:]} konto {customer.bank_account} "
+               f"felt {customer.secret_field} kundenr {customer.customer_no} cpr2 0101701234")
+    with psycopg.connect(as_role(db_dsn, role), autocommit=True) as staff:
+        staff.execute("SELECT gdpr.insight_report('customer', %s, NULL, %s)", (str(customer.id), purpose))
+        staff.execute("SELECT count(*) FROM gdpr.insight_rows('customer', %s, NULL, %s)",
+                      (str(customer.id), purpose + " x" * 500))
+        staff.execute("SELECT gdpr.insight_report('customer', %s, NULL, %s)",
+                      (str(customer.id), "kunden ringede om sin faktura"))
+    stored = [r[0] for r in conn.execute(
+        "SELECT purpose FROM gdpr.audit_event WHERE action IN ('insight_report', 'export') ORDER BY id").fetchall()]
+    assert len(stored) == 3
+    for text in stored[:2]:
+        assert len(text) <= 200 and text.startswith("opslag for ")
+        assert "[anonymiseret]" in text
+        for value in personal_values(customer) + [customer.phone, "0101701234"]:
+            assert value not in text, value
+        assert customer.phone.replace(" ", "")[-4:] not in text.replace(" ", "")
+    assert stored[2] == "kunden ringede om sin faktura"
+
+
 def test_staff_with_the_right_reads_the_values(conn, db_dsn, club_data):
     """The report asks gdpr.sensitive_access_of(), the function the masking views use:
     a group granted "view sensitive" reads the values, a "hidden" group reads nothing."""

@@ -328,6 +328,66 @@ def test_writes_follow_the_rights(conn, world):
     assert other.id != home.id
 
 
+def test_writers_cannot_unmask_sensitive_custom_fields(conn, world):
+    """F2: a writer without view_sensitive cannot make a sensitive custom field value
+    readable without writing it: not by moving the value row to a plain field and
+    clearing its flag, not by clearing the flag of the row, not by clearing the field
+    definition's flag (the composite foreign key cascades it to every value). The
+    allowed writer can do each of them, and plain writes still work."""
+    home = world["home"]
+    p = world["personas"]
+    plain_field, secret_field = conn.execute(
+        "SELECT min(id) FILTER (WHERE NOT is_sensitive), min(id) FILTER (WHERE is_sensitive) "
+        "FROM club.custom_fields WHERE club_id = 1").fetchone()
+    as_role(conn, p["not_allowed"].role)
+    # (A) delete the plain value, then move the sensitive row onto the plain field
+    assert conn.execute("DELETE FROM club_app.custom_field_values WHERE customer_id = %s AND field_id = %s",
+                        (home.id, plain_field)).rowcount == 1
+    for attack in ("UPDATE club_app.custom_field_values SET field_id = %(plain)s, is_sensitive = false "
+                   "WHERE customer_id = %(id)s AND is_sensitive",
+                   "UPDATE club_app.custom_field_values SET is_sensitive = false "
+                   "WHERE customer_id = %(id)s AND is_sensitive",
+                   "UPDATE club_app.custom_field_values SET field_id = %(plain)s "
+                   "WHERE customer_id = %(id)s AND is_sensitive",
+                   # (B) the definition's flag, cascaded to every value by the foreign key
+                   "UPDATE club_app.custom_fields SET is_sensitive = false WHERE is_sensitive"):
+        with pytest.raises(errors.InsufficientPrivilege, match="sensitive"):
+            conn.execute(attack, {"plain": plain_field, "id": home.id})
+        text = " ".join(str(r) for r in conn.execute(
+            "SELECT * FROM club_app.custom_field_values WHERE customer_id = %s", (home.id,)).fetchall())
+        assert_no_leak(text, {home.secret}, "custom_field_values after an unmasking attempt")
+        assert MASK in text
+    # plain writes still work: a plain value, a plain definition, a new plain value
+    assert conn.execute("INSERT INTO club_app.custom_field_values (customer_id, field_id, value) "
+                        "VALUES (%s, %s, '43')", (home.id, plain_field)).rowcount == 1
+    assert conn.execute("UPDATE club_app.custom_field_values SET value = '44' WHERE customer_id = %s "
+                        "AND field_id = %s", (home.id, plain_field)).rowcount == 1
+    assert conn.execute("UPDATE club_app.custom_fields SET name = 'Skonummer' WHERE id = %s",
+                        (plain_field,)).rowcount == 1
+    assert conn.execute("UPDATE club_app.custom_fields SET is_sensitive = true WHERE id = %s",
+                        (plain_field,)).rowcount == 1  # masking more is no leak
+    conn.execute("RESET ROLE")
+    assert conn.execute("SELECT value, is_sensitive FROM club.custom_field_values WHERE customer_id = %s "
+                        "AND field_id = %s", (home.id, secret_field)).fetchone() == (home.secret, True)
+    assert conn.execute("SELECT value, is_sensitive FROM club.custom_field_values WHERE customer_id = %s "
+                        "AND field_id = %s", (home.id, plain_field)).fetchone() == ("44", True)
+    # the allowed writer may unmask: the definition (cascaded) and a value row
+    as_role(conn, p["allowed"].role)
+    assert conn.execute("UPDATE club_app.custom_fields SET is_sensitive = false WHERE id = %s",
+                        (plain_field,)).rowcount == 1
+    assert conn.execute("DELETE FROM club_app.custom_field_values WHERE customer_id = %s AND field_id = %s",
+                        (home.id, plain_field)).rowcount == 1
+    assert conn.execute("UPDATE club_app.custom_field_values SET field_id = %s, is_sensitive = false "
+                        "WHERE customer_id = %s AND is_sensitive", (plain_field, home.id)).rowcount == 1
+    assert conn.execute("SELECT value FROM club_app.custom_field_values WHERE customer_id = %s",
+                        (home.id,)).fetchall() == [(home.secret,)]
+    conn.execute("RESET ROLE")
+    as_role(conn, p["not_allowed"].role)  # now a plain value: the not_allowed writer reads it
+    assert conn.execute("SELECT value FROM club_app.custom_field_values WHERE customer_id = %s",
+                        (home.id,)).fetchall() == [(home.secret,)]
+    conn.execute("RESET ROLE")
+
+
 def test_constraint_errors_carry_no_values(conn, world):
     home = world["home"]
     p = world["personas"]

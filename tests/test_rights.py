@@ -145,12 +145,54 @@ def test_support_grant_rules(conn, sfx):
     conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(vendor)))
     assert conn.execute("SELECT count(*) FROM club_app.clubs").fetchone()[0] == 1
     conn.execute("RESET ROLE")
+    # revoking takes the same right as granting: read-only staff of the club cannot,
+    # a writer of the club can (club 1 here: a writer group of club 1)
+    reader1 = staff(conn, "1", f"r1_{sfx}", [])
+    conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(reader1)))
+    with pytest.raises(errors.InsufficientPrivilege):
+        conn.execute("SELECT gdpr.revoke_support_access('1')")
+    conn.execute("RESET ROLE")
+    assert conn.execute("SELECT count(*) FROM gdpr.support_grant WHERE tenant = '1' AND revoked_at IS NULL"
+                        ).fetchone()[0] == 1
+    writer_group = f"grp_w_{sfx}"
+    conn.execute("SELECT gdpr.create_staff_group('1', %s)", (writer_group,))
+    conn.execute("SELECT gdpr.set_right(%s, 'customers', 'register_access', 'write')", (writer_group,))
+    writer1 = staff(conn, "1", f"w1_{sfx}", [writer_group])
+    conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(writer1)))
+    assert conn.execute("SELECT gdpr.revoke_support_access('1')").fetchone()[0] == 1
+    conn.execute("RESET ROLE")
+    conn.execute("SELECT gdpr.grant_support_access('1', now() + interval '2 days')")
     assert conn.execute("SELECT gdpr.revoke_support_access('1')").fetchone()[0] == 1
     conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(vendor)))
     assert conn.execute("SELECT count(*) FROM club_app.clubs").fetchone()[0] == 0
     conn.execute("RESET ROLE")
     actions = [r[0] for r in conn.execute("SELECT action FROM gdpr.audit_event WHERE action LIKE 'support%' ORDER BY id")]
-    assert actions == ["support_grant.insert", "support_grant.update"]
+    assert actions == ["support_grant.insert", "support_grant.update"] * 2
+
+
+def test_rights_of_other_roles_cannot_be_probed(conn, sfx):
+    """sensitive_access_of / register_access_of answer for the caller, the caller's own
+    groups, and anyone for an admin: staff cannot read another club's groups' rights."""
+    mine, theirs = f"grp_mine_{sfx}", f"grp_theirs_{sfx}"
+    conn.execute("SELECT gdpr.create_staff_group('1', %s)", (mine,))
+    conn.execute("SELECT gdpr.create_staff_group('2', %s)", (theirs,))
+    conn.execute("SELECT gdpr.set_right(%s, 'customers', 'view_sensitive', 'allowed')", (theirs,))
+    conn.execute("SELECT gdpr.set_right(%s, 'customers', 'register_access', 'write')", (theirs,))
+    me = staff(conn, "1", f"me_{sfx}", [mine])
+    other = staff(conn, "2", f"other_{sfx}", [theirs])
+    conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(me)))
+    assert access(conn, me) == ("not_allowed", "read")          # own rights
+    assert access(conn, mine) == ("not_allowed", "read")        # own group
+    for probe in (other, theirs, "postgres"):
+        for function in ("sensitive_access_of", "register_access_of"):
+            with pytest.raises(errors.InsufficientPrivilege):
+                conn.execute(sql.SQL("SELECT gdpr.{}(%s, 'customers')").format(sql.Identifier(function)),
+                             (probe,))
+    # the views and policies (CURRENT_USER) still work: the role reads its club
+    assert conn.execute("SELECT gdpr.sensitive_access('customers'), gdpr.register_access('customers')"
+                        ).fetchone() == ("not_allowed", "read")
+    conn.execute("RESET ROLE")
+    assert access(conn, other) == ("allowed", "write")           # an admin may ask about anyone
 
 
 def test_access_is_computed_once_per_query_and_lookups_use_the_index(conn, sfx):

@@ -254,6 +254,13 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
+    -- Register access 'none' (rights issue) holds for the report and the export too:
+    -- such staff see no row of the area through the views, so none through here.
+    -- Checked before the subject is looked up: the answer tells nothing about it.
+    IF NOT gdpr.caller_is_admin() AND gdpr.register_access_of(gdpr.caller(), v_kind.area) = 'none' THEN
+        RAISE EXCEPTION 'role % has no access to the % register', gdpr.caller(), v_kind.area
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     v_not_found := format('%s %s not found', v_kind.kind, left(COALESCE(p_subject_key, ''), 40))
         || CASE WHEN v_tenant IS NOT NULL THEN format(' in club %s', v_tenant) ELSE '' END;
 
@@ -376,6 +383,87 @@ REVOKE ALL ON FUNCTION gdpr.insight_collect(text, text, text) FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.insight_collect(text, text, text) IS
     'Internal: the insight report of one subject without its audit event (use gdpr.insight_report)';
 
+-- The purpose a caller gives (free text) as the audit trail keeps it: the audit is
+-- append-only and kept for years, so the subject's own identifying values (names as
+-- whole words, e-mail, phone, CPR, customer numbers, ...) and sensitive values (bank
+-- numbers, sensitive custom fields) are replaced by gdpr.redact() (the erasure
+-- helper, gdpr.erasure_common.sql) with '[anonymiseret]', any other CPR-shaped
+-- number as in free text (gdpr.render_free_text), and the text is capped at 200
+-- characters. The default purposes skip the lookup.
+CREATE OR REPLACE FUNCTION gdpr.insight_purpose(p_kind text, p_subject_key text, p_tenant text, p_purpose text)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_purpose text := left(p_purpose, 200);
+    v_kind gdpr.subject_kind;
+    v_key_type text;
+    v_tenant_type text;
+    v_name_cols text;
+    v_other_cols text;
+    v_where text;
+    v_names text[];
+    v_others text[];
+    v_secrets_sql text;
+    v_secrets text[];
+    v_pattern text;
+BEGIN
+    IF v_purpose IS NULL OR v_purpose IN ('', 'insight report', 'data export') THEN
+        RETURN v_purpose;
+    END IF;
+    SELECT * INTO v_kind FROM gdpr.subject_kind WHERE kind = p_kind;
+    SELECT format_type(a.atttypid, a.atttypmod),
+           (SELECT format_type(b.atttypid, b.atttypmod) FROM pg_catalog.pg_attribute b
+             WHERE b.attrelid = a.attrelid AND b.attname = v_kind.tenant_column)
+      INTO v_key_type, v_tenant_type
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = format('%I.%I', v_kind.table_schema, v_kind.table_name)::regclass
+       AND a.attname = v_kind.key_column;
+    SELECT COALESCE(string_agg(format('s.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category = 'name'), ''),
+           COALESCE(string_agg(format('s.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category IS DISTINCT FROM 'name'), '')
+      INTO v_name_cols, v_other_cols
+      FROM unnest(v_kind.identifying) WITH ORDINALITY AS i(c, o)
+      LEFT JOIN gdpr.catalog_column cc
+        ON cc.table_schema = v_kind.table_schema AND cc.table_name = v_kind.table_name AND cc.column_name = i.c;
+    v_where := gdpr.subject_filter(v_kind.table_schema, v_kind.table_name, 's', format('= $1::%s', v_key_type),
+                                   CASE WHEN v_tenant_type IS NOT NULL THEN format('= $2::%s', v_tenant_type) END);
+    EXECUTE format('SELECT ARRAY[%s]::text[], ARRAY[%s]::text[] FROM %I.%I s WHERE %s',
+                   v_name_cols, v_other_cols, v_kind.table_schema, v_kind.table_name, v_where)
+       INTO v_names, v_others USING p_subject_key, p_tenant;
+    v_secrets_sql := (gdpr.insight_statements(p_kind)).secrets;
+    IF v_secrets_sql IS NOT NULL THEN
+        EXECUTE format('SELECT array_agg(s.v) FROM (%s) s', v_secrets_sql) INTO v_secrets USING p_subject_key, p_tenant;
+    END IF;
+    -- gdpr.redact's pattern: values anywhere U+001F names as whole words, escaped,
+    -- longest first; digits match with or without spaces or dashes between them
+    WITH vals AS (
+        SELECT btrim(n) AS value, true AS is_word FROM unnest(v_names) AS n
+        UNION ALL
+        SELECT btrim(o), false FROM unnest(v_others || v_secrets) AS o
+        UNION ALL
+        SELECT array_to_string(v_names, ' '), false WHERE cardinality(array_remove(v_names, NULL)) > 1
+    ), q AS (
+        SELECT DISTINCT vals.value, vals.is_word,
+               regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+                   vals.value, '[[:cntrl:]]', ' ', 'g'), '([0-9])[[:space:]-]+(?=[0-9])', '\1', 'g'),
+                   '([^[:alnum:][:space:]])', '\\\1', 'g'), '([0-9])(?=[0-9])', '\1[\\s-]*', 'g'),
+                   '\s+', '\\s+', 'g') AS escaped
+          FROM vals
+         WHERE length(vals.value) >= CASE WHEN vals.is_word THEN 2 ELSE 3 END
+    )
+    SELECT COALESCE(string_agg(q.escaped, '|' ORDER BY length(q.value) DESC, q.value) FILTER (WHERE NOT q.is_word), '')
+           || E'\x1f'
+           || COALESCE('(^|[^[:alnum:]_])(?:'
+                       || string_agg(q.escaped, '|' ORDER BY length(q.value) DESC, q.value) FILTER (WHERE q.is_word)
+                       || ')(?=[^[:alnum:]_]|$)', '')
+      INTO v_pattern
+      FROM q;
+    RETURN left(gdpr.render_free_text(gdpr.redact(v_purpose, v_pattern), 'not_allowed'), 200);
+END $$;
+ALTER FUNCTION gdpr.insight_purpose(text, text, text, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.insight_purpose(text, text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.insight_purpose(text, text, text, text) IS
+    'Internal: the caller''s purpose as the audit trail keeps it, the subject''s values redacted, at most 200 characters';
+
 -- The Data Insight Report (seed S1, Art. 15): one call a DBA can run in psql.
 CREATE OR REPLACE FUNCTION gdpr.insight_report(
     p_kind text, p_subject_key text, p_tenant text DEFAULT NULL,
@@ -387,7 +475,8 @@ DECLARE
 BEGIN
     v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
     PERFORM gdpr.audit('insight_report', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
-        left(p_purpose, 200), jsonb_build_object('format', left(p_format, 20),
+        gdpr.insight_purpose(p_kind, v_report #>> '{subject,key}', v_report #>> '{subject,tenant}', p_purpose),
+        jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
                                       'rows', v_report -> 'row_count'));
     RETURN v_report;
@@ -411,7 +500,8 @@ DECLARE
 BEGIN
     v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
     PERFORM gdpr.audit('export', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
-        left(p_purpose, 200), jsonb_build_object('format', left(p_format, 20),
+        gdpr.insight_purpose(p_kind, v_report #>> '{subject,key}', v_report #>> '{subject,tenant}', p_purpose),
+        jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
                                       'rows', v_report -> 'row_count'));
     RETURN QUERY

@@ -229,6 +229,8 @@ GRANT EXECUTE ON FUNCTION gdpr.grant_support_access(text, timestamptz) TO pgdpr_
 COMMENT ON FUNCTION gdpr.grant_support_access(text, timestamptz) IS
     'Let the vendor support role read one club''s rows (no sensitive values) until a time (audited)';
 
+-- End a club's support access now. The same right as granting it (staff with write
+-- access, or an admin): a read-only staff member cannot cut the vendor off mid-case.
 CREATE OR REPLACE FUNCTION gdpr.revoke_support_access(p_tenant text)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -238,6 +240,10 @@ DECLARE
 BEGIN
     IF v_tenant IS NULL THEN
         RAISE EXCEPTION 'name the club that revokes support access' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- the same right as granting: staff with write access, or an admin
+    IF NOT gdpr.caller_is_admin() AND gdpr.register_access_of(gdpr.caller(), NULL) <> 'write' THEN
+        RAISE EXCEPTION 'role % may not revoke support access', gdpr.caller() USING ERRCODE = 'insufficient_privilege';
     END IF;
     UPDATE gdpr.support_grant SET revoked_at = pg_catalog.now()
      WHERE tenant = v_tenant AND revoked_at IS NULL AND expires_at > pg_catalog.now();

@@ -22,6 +22,34 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 COMMENT ON FUNCTION gdpr.role_is_owner(oid) IS 'True for a superuser or the owner of the current database';
 
+-- Whose rights may a caller ask for (sensitive_access_of, register_access_of are
+-- SECURITY DEFINER and read gdpr.group_right): their own (gdpr.caller(); a view or
+-- policy passes CURRENT_USER, the same role), a role they are a member of (their
+-- groups), or anyone's for an admin or the database owner. Staff of one club cannot
+-- probe another club's groups. Cheap on the hot path: the first test (p_role is the
+-- caller) settles every call a view makes, once per query. Not SECURITY DEFINER:
+-- gdpr.caller() is the same inside and out; only the callers below use it.
+CREATE OR REPLACE FUNCTION gdpr.check_rights_probe(p_role name, p_role_oid oid) RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_caller name := gdpr.caller();
+    v_caller_oid oid;
+BEGIN
+    IF p_role = v_caller THEN
+        RETURN;
+    END IF;
+    v_caller_oid := pg_catalog.to_regrole(pg_catalog.quote_ident(v_caller));
+    IF v_caller_oid IS NULL OR NOT (pg_catalog.pg_has_role(v_caller_oid, p_role_oid, 'MEMBER')
+                                    OR gdpr.role_is_owner(v_caller_oid) OR gdpr.caller_is_admin()) THEN
+        RAISE EXCEPTION 'role % may not read the rights of role %', v_caller, p_role
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION gdpr.check_rights_probe(name, oid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.check_rights_probe(name, oid) TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.check_rights_probe(name, oid) IS
+    'Internal: refuse to tell a caller the rights of a role that is neither theirs nor one of their groups (admins: any)';
+
 -- The access level of a role to an area's sensitive columns: 'allowed',
 -- 'not_allowed' or 'hidden'. SECURITY DEFINER: it reads gdpr.group_right, which the
 -- staff roles cannot read themselves. Other SECURITY DEFINER functions call it as
@@ -34,6 +62,9 @@ DECLARE
 BEGIN
     IF v_role IS NULL THEN
         RETURN 'not_allowed';
+    END IF;
+    IF p_role <> gdpr.caller() THEN  -- the views' and policies' call (CURRENT_USER) skips the check
+        PERFORM gdpr.check_rights_probe(p_role, v_role);
     END IF;
     IF gdpr.role_is_owner(v_role) THEN
         RETURN 'allowed';
@@ -86,6 +117,9 @@ DECLARE
 BEGIN
     IF v_role IS NULL THEN
         RETURN 'none';
+    END IF;
+    IF p_role <> gdpr.caller() THEN  -- the views' and policies' call (CURRENT_USER) skips the check
+        PERFORM gdpr.check_rights_probe(p_role, v_role);
     END IF;
     IF gdpr.role_is_owner(v_role) THEN
         RETURN 'write';

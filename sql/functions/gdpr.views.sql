@@ -14,7 +14,11 @@
 --   * register access 'none' sees no row: the tenant policy's InitPlan yields NULL
 --     for it (no per-row cost); a table without tenant column is gated in the view;
 --   * writes go through one INSTEAD OF trigger, gdpr.view_write(), which needs
---     register access write, and the 'allowed' right to write a sensitive column;
+--     register access write, and the 'allowed' right to write a sensitive column, to
+--     change a row that is sensitive (its sensitive_when flag set), to change a
+--     sensitive_when flag, and to clear a flag another table's sensitive_when copies
+--     through a foreign key (custom_fields.is_sensitive: ON UPDATE CASCADE would
+--     unmask every value of the field);
 --   * the tenant policy is <tenant col> = (SELECT CASE WHEN register access <> 'none'
 --     THEN gdpr.current_tenant()::<type> END): no
 --     table read, an index key, evaluated once (an InitPlan; the cast inside it, or it
@@ -188,8 +192,18 @@ COMMENT ON FUNCTION gdpr.refresh_views() IS
 -- INSTEAD OF trigger of every generated view: one write path that checks register
 -- access 'write', keeps the caller in their own club, and writes a sensitive column
 -- only for a caller with the 'allowed' right (an unchanged masked value is left
--- alone). Database errors are re-raised without their DETAIL, which would print the
--- whole failing row, sensitive values included.
+-- alone). Unmasking without writing the value is refused the same way, generically
+-- from the catalog and the foreign keys:
+--   * an UPDATE of a row that is sensitive (a sensitive_when flag true in OLD): moving
+--     a sensitive custom field value to a plain field, or clearing its flag, would
+--     show it in clear;
+--   * an UPDATE that changes a sensitive_when flag column;
+--   * an UPDATE that turns off (true -> not true) a column that a foreign key copies
+--     into another table's sensitive_when flag (club.custom_fields.is_sensitive: the
+--     composite key with ON UPDATE CASCADE copies it to every value of the field);
+--     the right asked for is that of the referencing table's area (customers).
+-- Database errors are re-raised without their DETAIL, which would print the whole
+-- failing row, sensitive values included.
 CREATE OR REPLACE FUNCTION gdpr.view_write() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -202,6 +216,9 @@ DECLARE
     v_new jsonb;
     v_old jsonb;
     v_sensitive name[];
+    v_flags name[];
+    v_was_sensitive boolean;
+    v_unmask_area text;
     v_columns name[];
     v_key_where text;
     v_result jsonb;
@@ -230,6 +247,39 @@ BEGIN
        AND (c.sensitive OR (c.sensitive_when IS NOT NULL
             AND (COALESCE((v_new->>c.sensitive_when)::boolean, false)
                  OR COALESCE((v_old->>c.sensitive_when)::boolean, false))));
+    -- this table's sensitive_when flags, and whether the row was sensitive before
+    SELECT COALESCE(pg_catalog.array_agg(DISTINCT c.sensitive_when), '{}'),
+           COALESCE(pg_catalog.bool_or(COALESCE((v_old->>c.sensitive_when)::boolean, false)), false)
+      INTO v_flags, v_was_sensitive
+      FROM gdpr.catalog_column c
+     WHERE c.table_schema = v_schema AND c.table_name = v_table AND c.sensitive_when IS NOT NULL;
+    -- a flag of this row that another table's sensitive_when copies (through a foreign
+    -- key) and that this update turns off: the area whose right it takes, if the
+    -- caller lacks it
+    IF tg_op = 'UPDATE' THEN
+        SELECT k.area INTO v_unmask_area
+          FROM (SELECT DISTINCT ra.attname AS flag, sk.area
+                  FROM gdpr.catalog_column cc
+                  JOIN gdpr.catalog_table ct ON ct.table_schema = cc.table_schema AND ct.table_name = cc.table_name
+                  JOIN gdpr.subject_kind sk ON sk.kind = ct.kind
+                  JOIN pg_catalog.pg_constraint f ON f.contype = 'f'
+                       AND f.conrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', cc.table_schema, cc.table_name))
+                       AND f.confrelid = pg_catalog.format('%I.%I', v_schema, v_table)::regclass
+                  JOIN pg_catalog.pg_attribute fa ON fa.attrelid = f.conrelid AND fa.attname = cc.sensitive_when
+                  CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(f.conkey), pg_catalog.unnest(f.confkey)) AS u(src, dst)
+                  JOIN pg_catalog.pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = u.dst
+                 WHERE cc.sensitive_when IS NOT NULL AND u.src = fa.attnum) k
+         WHERE v_old->>k.flag = 'true'  -- text, not a cast: the planner may test other columns first
+           AND (v_new->>k.flag) IS DISTINCT FROM 'true'
+           AND gdpr.sensitive_access_of(v_caller, k.area) <> 'allowed'
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'role % may not make sensitive values readable through %.%', v_caller, v_schema, v_table
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = pg_catalog.format('clearing this flag unmasks values in the %s area: it needs the allowed right',
+                                               v_unmask_area);
+        END IF;
+    END IF;
 
     IF v_tenant_column IS NOT NULL AND v_tenant IS NOT NULL THEN
         IF tg_op = 'INSERT' AND v_new->>v_tenant_column IS NULL THEN
@@ -279,7 +329,9 @@ BEGIN
         ELSIF tg_op = 'UPDATE' THEN
             SELECT pg_catalog.array_agg(k) INTO v_columns
               FROM pg_catalog.jsonb_each(v_new) AS e(k, v) WHERE v IS DISTINCT FROM v_old->k;
-            IF v_columns && v_sensitive AND gdpr.sensitive_access_of(v_caller, v_area) <> 'allowed' THEN
+            -- a sensitive value written, a sensitive row changed, or a flag changed
+            IF v_columns IS NOT NULL AND (v_columns && v_sensitive OR v_columns && v_flags OR v_was_sensitive)
+               AND gdpr.sensitive_access_of(v_caller, v_area) <> 'allowed' THEN
                 RAISE EXCEPTION 'role % may not write sensitive values of %.%', v_caller, v_schema, v_table
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
