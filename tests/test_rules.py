@@ -257,11 +257,19 @@ def test_change_enable_disable_delete_are_audited(conn, club):
 
 
 def test_a_registered_condition_and_action_by_a_dba(conn, club):
-    """The registries are open: a DBA adds a condition and an action by name."""
+    """The registries are open: a DBA adds a condition by name, the documented way (a
+    superuser creates the function and gives it to pgdpr_owner; a pgdpr_admin registers it)."""
     conn.execute("""CREATE FUNCTION public.cond_no_email(p_alias text, p_params jsonb, p_ref text) RETURNS text
                     LANGUAGE sql AS $$ SELECT format('%I.email IS NULL', p_alias) $$""")
-    conn.execute("GRANT EXECUTE ON FUNCTION public.cond_no_email(text, jsonb, text) TO pgdpr_owner")
-    conn.execute("SELECT gdpr.register_condition('no_email', 'public.cond_no_email', 'No e-mail address on file')")
+    conn.execute("ALTER FUNCTION public.cond_no_email(text, jsonb, text) OWNER TO pgdpr_owner")
+    dba = f"dba_{uuid.uuid4().hex[:8]}"
+    conn.execute(f"CREATE ROLE {dba} NOLOGIN IN ROLE pgdpr_admin")
+    try:
+        conn.execute(f"SET ROLE {dba}")
+        conn.execute("SELECT gdpr.register_condition('no_email', 'public.cond_no_email', 'No e-mail address on file')")
+    finally:
+        conn.execute("RESET ROLE")
+        conn.execute(f"DROP ROLE {dba}")
     conn.execute("UPDATE club.customers SET email = NULL WHERE id = %s", (club["eligible"][0].id,))
     rule = create_rule(conn, conditions=["can_be_anonymised", "no_email"])
     assert conn.execute("SELECT gdpr.preview_rule(%s)", (rule,)).fetchone()[0]["sample"] == [str(club["eligible"][0].id)]
@@ -296,6 +304,10 @@ def staff(conn):
     conn.execute(f"CREATE ROLE {roles['club1']} NOLOGIN IN ROLE pgdpr_tenant_1, pgdpr_staff")
     conn.execute(f"CREATE ROLE {roles['club2']} NOLOGIN IN ROLE pgdpr_tenant_2, pgdpr_staff")
     conn.execute(f"CREATE ROLE {roles['nobody']} NOLOGIN")
+    roles["eraser"] = f"eraser1_{suffix}"
+    conn.execute(f"CREATE ROLE {roles['eraser']} NOLOGIN IN ROLE pgdpr_tenant_1, pgdpr_staff, pgdpr_erasure")
+    roles["dba"] = f"dba_{suffix}"
+    conn.execute(f"CREATE ROLE {roles['dba']} NOLOGIN IN ROLE pgdpr_admin")
     yield roles
     conn.execute("RESET ROLE")
     for role in roles.values():
@@ -330,8 +342,13 @@ def test_staff_manage_their_own_club_only(conn, club, staff):
     conn.execute("RESET ROLE")
     other_run = conn.execute("SELECT gdpr.start_manual_run(%s)", (rule_2,)).fetchone()[0]
     conn.execute(f"SET ROLE {staff['club1']}")
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="may not act for club 2"):
+    # another club's run answers exactly like a run that does not exist (F8)
+    with pytest.raises(psycopg.errors.NoDataFound) as other:
         conn.execute("SELECT gdpr.run_batch(%s)", (other_run,))
+    with pytest.raises(psycopg.errors.NoDataFound) as missing:
+        conn.execute("SELECT gdpr.run_batch(%s)", (other_run + 1000,))
+    assert other.value.diag.message_primary == f"no run {other_run}"
+    assert missing.value.diag.message_primary == f"no run {other_run + 1000}"
     with pytest.raises(psycopg.errors.NoDataFound):
         conn.execute("SELECT gdpr.start_manual_run(%s)", (rule_2,))
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -343,6 +360,182 @@ def test_staff_manage_their_own_club_only(conn, club, staff):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(sql)
     conn.execute("RESET ROLE")
+
+
+ZERO_MONTHS = [{"name": "can_be_anonymised", "params": {
+    "no_account_movement_months": 0, "no_activity_months": 0, "no_reservation_months": 0}}]
+
+
+def anonymised(conn) -> set[int]:
+    return {r[0] for r in conn.execute("SELECT id FROM club.customers WHERE anonymized_at IS NOT NULL")}
+
+
+def test_staff_without_the_erasure_right_cannot_erase_through_a_rule(conn, club, staff):
+    """F1 (security review): a staff member who is not in pgdpr_erasure can neither put an
+    erasing action in a rule, nor change, enable or run one; the reviewer's repro fails."""
+    if not anonymize_available(conn):
+        pytest.skip("gdpr.anonymize_many (erasure functions) not installed yet")
+    erasing = create_rule(conn, "1", actions=["anonymise"])  # by an admin
+    conn.execute("SELECT gdpr.disable_rule(%s)", (erasing,))
+    started = conn.execute("SELECT gdpr.start_manual_run(%s)", (erasing,)).fetchone()[0]
+    conn.execute(f"SET ROLE {staff['club1']}")
+    # the reviewer's repro: create an erasing rule with no thresholds and run it in 2999
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="members of pgdpr_erasure may create"):
+        conn.execute("""SELECT gdpr.create_rule('1', 'cleanup', 'daily 03:00', 'once', %s::jsonb, '["anonymise"]',
+                        1000, 'customer', NULL, false)""", (json.dumps(ZERO_MONTHS),))
+    refused = {
+        "SELECT gdpr.run_rule(%s)": "members of pgdpr_erasure may run",
+        "SELECT gdpr.start_manual_run(%s)": "members of pgdpr_erasure may run",
+        "SELECT gdpr.enable_rule(%s)": "members of pgdpr_erasure may enable",
+        "SELECT gdpr.change_rule(%s, p_description => 'x')": "members of pgdpr_erasure may change",
+        "SELECT gdpr.change_rule(%s, p_actions => '[{\"name\": \"queue_message\", \"params\": {\"template\": \"x\"}}]')":
+            "members of pgdpr_erasure may change",
+    }
+    for sql, message in refused.items():
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=message):
+            conn.execute(sql, (erasing,))
+    # nor by driving a run an eraser started
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="members of pgdpr_erasure may run"):
+        conn.execute("SELECT gdpr.run_batch(%s)", (started,))
+    # nor by turning a message rule of its own into an erasing one
+    own = create_rule(conn, None)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="members of pgdpr_erasure may change"):
+        conn.execute("""SELECT gdpr.change_rule(%s, p_actions => '["anonymise"]')""", (own,))
+    # nor by calling the action itself (it runs as its caller, not as a definer)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("SELECT * FROM gdpr.action_anonymise(1, NULL, 'customer', '1', %s, '{}')",
+                     ([str(club["eligible"][0].id)],))
+    # what is harmless stays allowed: preview, show, disable
+    assert conn.execute("SELECT gdpr.preview_rule(%s)", (erasing,)).fetchone()[0]["count"] == 3
+    conn.execute("SELECT gdpr.disable_rule(%s)", (erasing,))
+    conn.execute("RESET ROLE")
+    assert anonymised(conn) == set()
+    assert conn.execute("SELECT changed, finished_at FROM gdpr.rule_run WHERE id = %s", (started,)).fetchone() \
+        == (0, None)
+
+
+def test_a_member_of_pgdpr_erasure_creates_and_runs_an_erasing_rule(conn, club, staff):
+    """The legitimate path of F1: staff in pgdpr_erasure erase through a rule of their club."""
+    if not anonymize_available(conn):
+        pytest.skip("gdpr.anonymize_many (erasure functions) not installed yet")
+    conn.execute(f"SET ROLE {staff['eraser']}")
+    rule = create_rule(conn, None, actions=["anonymise"])
+    conn.execute("SELECT gdpr.change_rule(%s, p_description => 'Anonymiser inaktive (6 mdr.)')", (rule,))
+    conn.execute("SELECT gdpr.disable_rule(%s)", (rule,))
+    conn.execute("SELECT gdpr.enable_rule(%s)", (rule,))
+    result = conn.execute("SELECT gdpr.run_rule(%s)", (rule,)).fetchone()[0]
+    conn.execute("RESET ROLE")
+    assert result["changed"] == 3 and anonymised(conn) == {c.id for c in club["eligible"]}
+
+
+def test_only_an_admin_picks_the_rules_now(conn, club, staff):
+    """F1 (b): staff cannot pass a p_now other than now(); the ticker and admins can."""
+    rule = create_rule(conn, "1")
+    conn.execute(f"SET ROLE {staff['eraser']}")
+    for sql in ("SELECT gdpr.preview_rule(%s, '2999-01-01')", "SELECT gdpr.run_rule(%s, '2999-01-01')",
+                "SELECT gdpr.start_manual_run(%s, now() - interval '1 day')"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="only an admin may evaluate a rule at another"):
+            conn.execute(sql, (rule,))
+    assert conn.execute("SELECT gdpr.preview_rule(%s, now())", (rule,)).fetchone()[0]["count"] == 3
+    assert conn.execute("SELECT gdpr.preview_rule(%s, NULL)", (rule,)).fetchone()[0]["count"] == 3
+    conn.execute("RESET ROLE")
+    conn.execute(f"SET ROLE {staff['dba']}")
+    assert conn.execute("SELECT gdpr.preview_rule(%s, now() + interval '1 day')", (rule,)).fetchone()[0]["count"] == 3
+    conn.execute("RESET ROLE")
+
+
+def test_no_now_switches_the_built_in_safety_off(conn, club):
+    """F1 (c): the safety (future booking, legal hold, open balance) is evaluated at the real
+    now(), whatever "now" an admin runs the rule at: the reviewer's 2999 run erases no booked,
+    held or indebted customer."""
+    if not anonymize_available(conn):
+        pytest.skip("gdpr.anonymize_many (erasure functions) not installed yet")
+    conn.execute("UPDATE gdpr.legal_hold SET until = now() + interval '30 days'")
+    rule = create_rule(conn, "1", conditions=ZERO_MONTHS, actions=["anonymise"])
+    preview = conn.execute("SELECT gdpr.preview_rule(%s, '2999-01-01')", (rule,)).fetchone()[0]
+    assert preview["held_back"] == {"legal_hold": 1, "open_balance": 2, "future_booking": 2}
+    result = conn.execute("SELECT gdpr.run_rule(%s, '2999-01-01')", (rule,)).fetchone()[0]
+    assert result["skipped"] == {"legal_hold": 1, "open_balance": 2, "future_booking": 2}
+    safe = {club["booked"].id, club["held"].id, club["debtor"].id, club["active"].id}
+    assert anonymised(conn) == {c.id for c in club["eligible"]} | {club["recent"].id}
+    assert not safe & anonymised(conn)
+
+
+def test_staff_per_run_cap_is_bounded(conn, club, staff):
+    """F1 (d): staff set a per-run cap of at most 1,000; admins may set more."""
+    big = create_rule(conn, "1", cap=50000)  # an admin's
+    conn.execute(f"SET ROLE {staff['club1']}")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="above 1000 needs an admin"):
+        create_rule(conn, None, cap=1001)
+    own = create_rule(conn, None, cap=1000)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="above 1000 needs an admin"):
+        conn.execute("SELECT gdpr.change_rule(%s, p_max_subjects_per_run => 5000)", (own,))
+    conn.execute("SELECT gdpr.change_rule(%s, p_description => 'ny')", (big,))  # the admin's cap stays
+    conn.execute("SELECT gdpr.change_rule(%s, p_max_subjects_per_run => 10)", (big,))  # lowering is fine
+    conn.execute("RESET ROLE")
+    assert conn.execute("SELECT max_subjects_per_run FROM gdpr.rule WHERE id = %s", (big,)).fetchone()[0] == 10
+
+
+def test_an_admin_cannot_run_own_code_as_the_engine_owner(conn, club, staff):
+    """F4a (security review): condition/action functions must be owned by pgdpr_owner or a
+    superuser, checked when registered and when called; the registries take no direct writes."""
+    dba, schema = staff["dba"], f"evil_{staff['dba']}"
+    conn.execute(f"CREATE SCHEMA {schema} AUTHORIZATION {dba}")
+    conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO PUBLIC")
+    conn.execute(f"CREATE TABLE {schema}.log (who name)")
+    conn.execute(f"GRANT INSERT ON {schema}.log TO PUBLIC")
+    evil = f"""CREATE OR REPLACE FUNCTION {schema}.cond(p_alias text, p_params jsonb, p_ref text) RETURNS text
+               LANGUAGE plpgsql AS $$ BEGIN INSERT INTO {schema}.log VALUES (current_user); RETURN 'true'; END $$"""
+    evil_action = f"""CREATE OR REPLACE FUNCTION {schema}.act(bigint, bigint, text, text, text[], jsonb)
+                      RETURNS TABLE (subject_key text, outcome text, detail jsonb)
+                      LANGUAGE plpgsql AS $$ BEGIN INSERT INTO {schema}.log VALUES (current_user); END $$"""
+    conn.execute(f"SET ROLE {dba}")
+    conn.execute(evil)
+    conn.execute(evil_action)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"owned by {dba}, not by pgdpr_owner"):
+        conn.execute(f"SELECT gdpr.register_condition('evil', '{schema}.cond', 'x')")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"owned by {dba}, not by pgdpr_owner"):
+        conn.execute(f"SELECT gdpr.register_action('evil', '{schema}.act', 'x')")
+    for sql in (f"INSERT INTO gdpr.rule_condition (name, function, description) VALUES ('evil', '{schema}.cond', 'x')",
+                f"INSERT INTO gdpr.rule_action (name, function, description) VALUES ('evil', '{schema}.act', 'x')",
+                "UPDATE gdpr.rule_condition SET function = 'x' WHERE name = 'can_be_anonymised'",
+                "DELETE FROM gdpr.rule_action", "UPDATE gdpr.rule_safety SET function = 'x'"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(sql)
+    conn.execute("RESET ROLE")
+    # rows written before this fix, or a function whose owner changed since registration:
+    # refused at every call, before the function runs
+    conn.execute(f"""INSERT INTO gdpr.rule_condition (name, function, description)
+                     VALUES ('evil', '{schema}.cond', 'x'), ('later', '{schema}.later', 'x')""")
+    conn.execute(f"INSERT INTO gdpr.rule_action (name, function, description) VALUES ('evil', '{schema}.act', 'x')")
+    conn.execute(f"""CREATE FUNCTION {schema}.later(p_alias text, p_params jsonb, p_ref text) RETURNS text
+                     LANGUAGE sql AS $$ SELECT 'true' $$""")  # a superuser's: accepted
+    later = create_rule(conn, "1", conditions=["later"], schedule="daily 08:00")
+    conn.execute(f"ALTER FUNCTION {schema}.later(text, jsonb, text) OWNER TO {dba}")
+    conn.execute(f"SET ROLE {dba}")
+    conn.execute(evil.replace(".cond(", ".later("))  # its new owner replaces the body
+    for sql in ("SELECT gdpr.preview_rule(%s)" % later, "SELECT gdpr.run_rule(%s)" % later,
+                "SELECT gdpr.create_rule('1', 'x', 'daily 08:00', 'once', '[\"evil\"]', "
+                "'[{\"name\": \"queue_message\", \"params\": {\"template\": \"x\"}}]')",
+                "SELECT gdpr.create_rule('1', 'x', 'daily 08:00', 'once', '[]', '[\"evil\"]')",
+                "SELECT gdpr.change_rule(%s, p_actions => '[\"evil\"]')" % later):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not by pgdpr_owner or a superuser"):
+            conn.execute(sql)
+    conn.execute("CALL gdpr.tick('2027-02-01 09:00+00')")  # the ticker records the rule as failed
+    conn.execute("RESET ROLE")
+    assert conn.execute(f"SELECT count(*) FROM {schema}.log").fetchone()[0] == 0
+    failed = conn.execute("SELECT errors FROM gdpr.rule_run WHERE rule_id = %s", (later,)).fetchone()[0]
+    assert failed == [{"stage": "start", "sqlstate": "42501"}]
+    # an action whose function's owner changed after a rule was made: the batch is refused
+    conn.execute(f"""CREATE FUNCTION {schema}.act2(bigint, bigint, text, text, text[], jsonb)
+                     RETURNS TABLE (subject_key text, outcome text, detail jsonb)
+                     LANGUAGE sql AS $$ SELECT NULL::text, NULL::text, NULL::jsonb WHERE false $$""")
+    conn.execute(f"SELECT gdpr.register_action('act2', '{schema}.act2', 'x')")
+    rule = create_rule(conn, "1", actions=["act2"])
+    conn.execute(f"ALTER FUNCTION {schema}.act2(bigint, bigint, text, text, text[], jsonb) OWNER TO {dba}")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not by pgdpr_owner or a superuser"):
+        conn.execute("SELECT gdpr.run_rule(%s)", (rule,))
+    conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def test_run_summary_and_errors_hold_no_personal_values(conn, club):

@@ -59,7 +59,8 @@ def rules_group() -> None:
               help="An action (anonymise, queue_message, ...), with parameters as a JSON object.")
 @click.option("--template", help="queue_message: the message template.")
 @click.option("--max-per-run", type=int, default=1000, show_default=True,
-              help="At most this many subjects changed per run; the rest waits for the next run.")
+              help="At most this many subjects changed per run; the rest waits for the next run "
+                   "(staff: at most 1000; admins may set more).")
 @click.option("--kind", default="customer", show_default=True, help="Subject kind.")
 @click.option("--disabled", is_flag=True, help="Create the rule disabled (preview it first).")
 @FORMAT

@@ -4,7 +4,11 @@
 --     p_subject_keys text[], p_params jsonb) RETURNS TABLE (subject_key text, outcome text, detail jsonb)
 -- Outcomes: 'failed' is an error, 'anonymized', 'queued' and 'done' change the
 -- subject, anything else ('held', 'already_anonymized', 'not_found', ...) is a skip
--- counted under that reason. Actions run as pgdpr_owner.
+-- counted under that reason. Actions run as pgdpr_owner, so only functions owned by
+-- pgdpr_owner or a superuser are accepted (gdpr.rule_trusted_function, checked at
+-- registration and at every call). An action that erases must be registered with
+-- erases = true: the rule functions then let only admins and members of
+-- pgdpr_erasure put it in a rule, enable or run it.
 
 -- anonymise: the set form of the erasure (GDPR Art. 17, seed S3), gdpr.anonymize_many.
 CREATE OR REPLACE FUNCTION gdpr.action_anonymise(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text,
@@ -12,6 +16,12 @@ CREATE OR REPLACE FUNCTION gdpr.action_anonymise(p_rule_id bigint, p_run_id bigi
 RETURNS TABLE (subject_key text, outcome text, detail jsonb)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    -- run_batch checks this before any action runs; repeated here so that the action
+    -- itself never erases for a caller without the right (it runs as pgdpr_owner)
+    IF NOT gdpr.rule_caller_may_erase() THEN
+        RAISE EXCEPTION 'only admins and members of pgdpr_erasure may anonymise through a rule'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     IF to_regprocedure('gdpr.anonymize_many(text,text,text[],text,bigint)') IS NULL THEN
         RAISE EXCEPTION 'action anonymise needs gdpr.anonymize_many (the erasure functions): run pgdpr migrate'
             USING ERRCODE = 'undefined_function';
@@ -38,7 +48,8 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     SELECT q.subject_key, 'queued', jsonb_build_object('outbox_id', q.id) FROM queued q
 $$;
 
--- Register an action (DBA).
+-- Register an action (DBA): a function owned by pgdpr_owner or a superuser; p_erases
+-- true for any action that erases or anonymises personal data.
 CREATE OR REPLACE FUNCTION gdpr.register_action(p_name text, p_function regproc, p_description text,
                                                 p_erases boolean DEFAULT false, p_params jsonb DEFAULT '{}',
                                                 p_subject_table text DEFAULT NULL)
@@ -51,6 +62,7 @@ BEGIN
         RAISE EXCEPTION 'action function % must take (p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text, p_subject_keys text[], p_params jsonb)',
             v_name USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM gdpr.rule_trusted_function(v_name, 'bigint,bigint,text,text,text[],jsonb', 'action', p_name);
     INSERT INTO gdpr.rule_action (name, function, subject_table, erases, description, params)
     VALUES (p_name, v_name, p_subject_table, COALESCE(p_erases, false), p_description, COALESCE(p_params, '{}'))
     ON CONFLICT (name) DO UPDATE SET function = excluded.function, subject_table = excluded.subject_table,
@@ -64,6 +76,8 @@ GRANT EXECUTE ON FUNCTION gdpr.register_action(text, regproc, text, boolean, jso
 COMMENT ON FUNCTION gdpr.register_action(text, regproc, text, boolean, jsonb, text) IS
     'Register (or replace) a named rule action: a function applied to a batch of subject keys';
 
+ALTER FUNCTION gdpr.action_anonymise(bigint, bigint, text, text, text[], jsonb) OWNER TO pgdpr_owner;
+ALTER FUNCTION gdpr.action_queue_message(bigint, bigint, text, text, text[], jsonb) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.action_anonymise(bigint, bigint, text, text, text[], jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.action_queue_message(bigint, bigint, text, text, text[], jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.action_anonymise(bigint, bigint, text, text, text[], jsonb) TO pgdpr_owner;

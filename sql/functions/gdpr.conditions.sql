@@ -9,8 +9,12 @@
 -- Builder contract: f(p_alias text, p_params jsonb, p_params_ref text) RETURNS text.
 -- In the expression: $2 = the run's "now" (timestamptz), $4 = the rule's time zone
 -- (text), p_params_ref = an SQL expression of this condition's jsonb parameters.
--- Parameter values never become SQL text. Builders run as pgdpr_owner: a DBA who
--- registers one grants it EXECUTE to pgdpr_owner.
+-- Parameter values never become SQL text. Builders run as pgdpr_owner inside the
+-- engine's SECURITY DEFINER functions, so only functions owned by pgdpr_owner or a
+-- superuser are accepted (checked at registration and at every call: ownership can
+-- change); a DBA creates one as a superuser and gives it to pgdpr_owner.
+-- The built-in safety predicates use now(), never $2: the run's "now" may be moved
+-- by an admin (the ticker, tests), the safety may not.
 
 -- can_be_anonymised: no account movement / activity / reservation within x months
 -- (each optional; 6 by default). A threshold given as null is left out.
@@ -62,12 +66,13 @@ BEGIN
             ' WHERE x.club_id = %1$I.club_id AND x.customer_id = %1$I.id), 0) >= 0', p_alias),
         'future_booking', format(
             'NOT EXISTS (SELECT FROM club.table_bookings x WHERE x.club_id = %1$I.club_id'
-            ' AND x.customer_id = %1$I.id AND x.booked_for > $2)'
+            ' AND x.customer_id = %1$I.id AND x.booked_for > now())'
             ' AND NOT EXISTS (SELECT FROM club.reservations x WHERE x.club_id = %1$I.club_id'
-            ' AND x.customer_id = %1$I.id AND x.ends_at > $2)', p_alias));
+            ' AND x.customer_id = %1$I.id AND x.ends_at > now())', p_alias));
 END $$;
 
--- Register a condition (DBA). The function must have the builder signature.
+-- Register a condition (DBA). The function must have the builder signature and be
+-- owned by pgdpr_owner or a superuser (an admin's own function would run as pgdpr_owner).
 CREATE OR REPLACE FUNCTION gdpr.register_condition(p_name text, p_function regproc, p_description text,
                                                    p_params jsonb DEFAULT '{}', p_subject_table text DEFAULT NULL)
 RETURNS void
@@ -79,6 +84,7 @@ BEGIN
         RAISE EXCEPTION 'condition function % must take (p_alias text, p_params jsonb, p_params_ref text) and return text',
             v_name USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM gdpr.rule_trusted_function(v_name, 'text,jsonb,text', 'condition', p_name);
     INSERT INTO gdpr.rule_condition (name, function, subject_table, description, params)
     VALUES (p_name, v_name, p_subject_table, p_description, COALESCE(p_params, '{}'))
     ON CONFLICT (name) DO UPDATE SET function = excluded.function, subject_table = excluded.subject_table,
@@ -92,6 +98,11 @@ GRANT EXECUTE ON FUNCTION gdpr.register_condition(text, regproc, text, jsonb, te
 COMMENT ON FUNCTION gdpr.register_condition(text, regproc, text, jsonb, text) IS
     'Register (or replace) a named rule condition: a function (p_alias, p_params, p_params_ref) -> SQL predicate';
 
+-- The built-ins belong to pgdpr_owner whoever runs migrate (the registries trust only
+-- pgdpr_owner's and superusers' functions); they are not SECURITY DEFINER.
+ALTER FUNCTION gdpr.condition_club_can_be_anonymised(text, jsonb, text) OWNER TO pgdpr_owner;
+ALTER FUNCTION gdpr.condition_club_birthday_today(text, jsonb, text) OWNER TO pgdpr_owner;
+ALTER FUNCTION gdpr.safety_club_customer(text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.condition_club_can_be_anonymised(text, jsonb, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.condition_club_birthday_today(text, jsonb, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.safety_club_customer(text) FROM PUBLIC;

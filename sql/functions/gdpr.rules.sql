@@ -36,6 +36,89 @@ BEGIN
     RETURN v_m[2]::integer;
 END $$;
 
+-- Who may erase through a rule (F1 of the security review): an erasing action (registry
+-- flag rule_action.erases) runs inside SECURITY DEFINER code as pgdpr_owner, so the
+-- EXECUTE grant of gdpr.anonymize_many (pgdpr_erasure, pgdpr_admin) is never checked
+-- there. The rule functions check it themselves: admins and members of pgdpr_erasure.
+CREATE OR REPLACE FUNCTION gdpr.rule_caller_may_erase() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT gdpr.caller_is_admin()
+        OR (EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = 'pgdpr_erasure')
+            AND pg_catalog.pg_has_role(gdpr.caller(), 'pgdpr_erasure', 'MEMBER'))
+$$;
+
+-- Does a rule's action list hold an erasing action?
+CREATE OR REPLACE FUNCTION gdpr.rule_erases(p_actions jsonb) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT FROM jsonb_array_elements(COALESCE(p_actions, '[]')) a
+                     JOIN gdpr.rule_action r ON r.name = a ->> 'name'
+                    WHERE r.erases)
+$$;
+
+-- Refuse (insufficient_privilege) when the actions erase and the caller may not erase.
+CREATE OR REPLACE FUNCTION gdpr.rule_require_erasure_right(p_actions jsonb, p_doing text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF gdpr.rule_erases(p_actions) AND NOT gdpr.rule_caller_may_erase() THEN
+        RAISE EXCEPTION 'only admins and members of pgdpr_erasure may % a rule that anonymises (role % is neither)',
+            p_doing, gdpr.caller() USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END $$;
+
+-- The "now" a rule is evaluated at: only admins (the ticker, tests) may pick another
+-- instant than now(); for anyone else p_now would move the conditions' time window.
+CREATE OR REPLACE FUNCTION gdpr.rule_now(p_now timestamptz) RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_now IS NOT NULL AND p_now <> now() AND NOT gdpr.caller_is_admin() THEN
+        RAISE EXCEPTION 'only an admin may evaluate a rule at another time than now: leave p_now out'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN COALESCE(p_now, now());
+END $$;
+
+-- The highest per-run cap a non-admin may set (a guard against a misconfigured rule
+-- anonymising a whole club); admins may set more.
+CREATE OR REPLACE FUNCTION gdpr.rule_staff_max_per_run() RETURNS integer
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$ SELECT 1000 $$;
+
+-- A registered condition, action or safety function, if it may run inside the
+-- engine's SECURITY DEFINER code (F4a of the security review): it must exist with the
+-- contract's signature and be owned by pgdpr_owner or a superuser, so that only a
+-- superuser decides what runs as pgdpr_owner (an admin who could register his own
+-- function would run it as pgdpr_owner, with BYPASSRLS and the audit table). Checked
+-- when registered AND every time it is called: ownership can change.
+CREATE OR REPLACE FUNCTION gdpr.rule_trusted_function(p_function text, p_args text, p_what text, p_name text)
+RETURNS regproc
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_proc regprocedure := to_regprocedure(p_function || '(' || p_args || ')');
+    v_owner name;
+    v_trusted boolean;
+    v_kind "char";
+    v_returns regtype;
+BEGIN
+    IF v_proc IS NULL THEN
+        RAISE EXCEPTION '% "%": its function % (%) does not exist', p_what, p_name, p_function, p_args
+            USING ERRCODE = 'undefined_function';
+    END IF;
+    SELECT r.rolname, r.rolname = 'pgdpr_owner' OR r.rolsuper, p.prokind, p.prorettype
+      INTO v_owner, v_trusted, v_kind, v_returns
+      FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_roles r ON r.oid = p.proowner WHERE p.oid = v_proc;
+    IF NOT v_trusted THEN
+        RAISE EXCEPTION '% "%": function % is owned by %, not by pgdpr_owner or a superuser: refused',
+            p_what, p_name, v_proc, v_owner
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'as a superuser: ALTER FUNCTION ' || v_proc::text || ' OWNER TO pgdpr_owner';
+    END IF;
+    IF v_kind <> 'f' OR (p_what = 'condition' AND v_returns <> 'text'::regtype)
+       OR (p_what = 'safety' AND v_returns <> 'jsonb'::regtype) THEN
+        RAISE EXCEPTION '% "%": function % does not return what the contract says', p_what, p_name, v_proc
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN v_proc::oid::regproc;
+END $$;
+
 -- Conditions or actions as given by a caller -> [{"name": ..., "params": {...}}], with
 -- every name checked against its registry and every parameter against its schema.
 -- Accepted shapes: ["name", ...], [{"name": n, "params": {...}}], [{"name": n, param: v}],
@@ -124,9 +207,11 @@ BEGIN
             v_params := v_params || jsonb_build_object(v_spec.key, v_value);
         END LOOP;
         IF p_what = 'condition' THEN  -- the builder must accept them (and validates its own way)
-            EXECUTE format('SELECT %s($1, $2, $3)', v_entry.function::regproc) USING 's', v_params, '$3';
-        ELSIF to_regprocedure(v_entry.function || '(bigint,bigint,text,text,text[],jsonb)') IS NULL THEN
-            RAISE EXCEPTION 'action "%" is registered with a function that does not exist', v_name;
+            EXECUTE format('SELECT %s($1::text, $2::jsonb, $3::text)',
+                           gdpr.rule_trusted_function(v_entry.function, 'text,jsonb,text', 'condition', v_name))
+                USING 's', v_params, '$3';
+        ELSE
+            PERFORM gdpr.rule_trusted_function(v_entry.function, 'bigint,bigint,text,text,text[],jsonb', 'action', v_name);
         END IF;
         v_out := v_out || jsonb_build_array(jsonb_build_object('name', v_name, 'params', v_params));
     END LOOP;
@@ -213,6 +298,11 @@ BEGIN
     v_rule.actions := p_actions;
     v_rule.max_subjects_per_run := COALESCE(p_max_subjects_per_run, 1000);
     v_rule := gdpr.rule_check(v_rule);
+    PERFORM gdpr.rule_require_erasure_right(v_rule.actions, 'create');
+    IF v_rule.max_subjects_per_run > gdpr.rule_staff_max_per_run() AND NOT gdpr.caller_is_admin() THEN
+        RAISE EXCEPTION 'max subjects per run above % needs an admin, not %', gdpr.rule_staff_max_per_run(),
+            v_rule.max_subjects_per_run USING ERRCODE = 'insufficient_privilege';
+    END IF;
     INSERT INTO gdpr.rule (tenant, kind, description, schedule, time_zone, frequency_days, conditions, actions,
                            max_subjects_per_run, enabled, created_by, next_slot)
     VALUES (v_rule.tenant, v_rule.kind, btrim(v_rule.description), v_rule.schedule, v_rule.time_zone,
@@ -247,6 +337,13 @@ BEGIN
     v_rule.actions := COALESCE(p_actions, v_old.actions);
     v_rule.max_subjects_per_run := COALESCE(p_max_subjects_per_run, v_old.max_subjects_per_run);
     v_rule := gdpr.rule_check(v_rule);
+    -- an erasing rule (before or after the change) is changed only by those who may erase
+    PERFORM gdpr.rule_require_erasure_right(v_old.actions || v_rule.actions, 'change');
+    IF p_max_subjects_per_run IS DISTINCT FROM v_old.max_subjects_per_run
+       AND p_max_subjects_per_run > gdpr.rule_staff_max_per_run() AND NOT gdpr.caller_is_admin() THEN
+        RAISE EXCEPTION 'max subjects per run above % needs an admin, not %', gdpr.rule_staff_max_per_run(),
+            p_max_subjects_per_run USING ERRCODE = 'insufficient_privilege';
+    END IF;
     UPDATE gdpr.rule r SET description = btrim(v_rule.description), schedule = v_rule.schedule,
            time_zone = v_rule.time_zone, frequency_days = v_rule.frequency_days, conditions = v_rule.conditions,
            actions = v_rule.actions, max_subjects_per_run = v_rule.max_subjects_per_run,
@@ -266,6 +363,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
 BEGIN
+    IF p_enabled THEN  -- enabling an erasing rule lets the ticker erase; disabling is always allowed
+        PERFORM gdpr.rule_require_erasure_right(v_rule.actions, 'enable');
+    END IF;
     UPDATE gdpr.rule r SET enabled = p_enabled, changed_at = now(), changed_by = gdpr.caller(),
            -- re-enabled: the next slot from now on, no catch-up of the disabled time
            next_slot = CASE WHEN p_enabled AND NOT v_rule.enabled
@@ -390,7 +490,8 @@ BEGIN
         IF v_function IS NULL THEN
             RAISE EXCEPTION 'rule %: condition "%" is no longer registered', p_rule.id, v_item.item ->> 'name';
         END IF;
-        EXECUTE format('SELECT %s($1, $2, $3)', v_function::regproc)
+        EXECUTE format('SELECT %s($1::text, $2::jsonb, $3::text)',
+                       gdpr.rule_trusted_function(v_function, 'text,jsonb,text', 'condition', v_item.item ->> 'name'))
             INTO v_function USING 's', v_item.item -> 'params', format('($3 -> %s)', v_item.i);
         v_config := v_config || format('(%s)', v_function);
     END LOOP;
@@ -399,11 +500,12 @@ BEGIN
         'NOT EXISTS (SELECT FROM gdpr.rule_subject f WHERE f.rule_id = $7 AND f.subject_key = s.%I::text%s)',
         v_kind.key_column, CASE WHEN p_rule.frequency_days IS NULL THEN ''
                                 ELSE format(' AND f.fired_at > $2 - make_interval(days => %s)', p_rule.frequency_days) END);
-    -- built-in safety (not configurable): active legal holds (seed S5) ...
+    -- built-in safety (not configurable), at the real now(), never at the run's $2
+    -- (which an admin may move): active legal holds (seed S5) ...
     IF to_regclass('gdpr.legal_hold') IS NOT NULL THEN
         v_safety := v_safety || jsonb_build_object('legal_hold', format(
             'NOT EXISTS (SELECT FROM gdpr.legal_hold h WHERE h.kind = %L%s AND h.subject_key = s.%I::text'
-            ' AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > $2))',
+            ' AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now()))',
             v_kind.kind, CASE WHEN v_kind.tenant_column IS NOT NULL THEN ' AND h.tenant = $1' ELSE '' END,
             v_kind.key_column));
     END IF;
@@ -411,7 +513,15 @@ BEGIN
     SELECT f.function INTO v_registered FROM gdpr.rule_safety f
      WHERE f.subject_table = format('%s.%s', v_kind.table_schema, v_kind.table_name);
     IF v_registered IS NOT NULL THEN
-        EXECUTE format('SELECT %s($1)', v_registered::regproc) INTO v_registered_safety USING 's';
+        EXECUTE format('SELECT %s($1::text)', gdpr.rule_trusted_function(v_registered, 'text', 'safety',
+                       format('%s.%s', v_kind.table_schema, v_kind.table_name)))
+            INTO v_registered_safety USING 's';
+        IF EXISTS (SELECT FROM jsonb_each_text(v_registered_safety) e WHERE e.value ~ '[$][0-9]') THEN
+            -- safety must not depend on the run's parameters: $2 (the run's "now") would let
+            -- a chosen instant switch it off
+            RAISE EXCEPTION 'safety of %.%: predicates may not use query parameters ($n); use now()',
+                v_kind.table_schema, v_kind.table_name;
+        END IF;
         v_safety := v_safety || v_registered_safety;
     END IF;
     -- Two levels: the tenant's subjects that meet the conditions (anti-joins on the
@@ -447,19 +557,20 @@ RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$  -- volatile: it audits
 DECLARE
     v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
+    v_now timestamptz := gdpr.rule_now(p_now);  -- staff: now() only
     v_params jsonb;
     v_breakdown jsonb;
     v_sample text[];
 BEGIN
     v_params := (SELECT COALESCE(jsonb_agg(c -> 'params'), '[]') FROM jsonb_array_elements(v_rule.conditions) c);
     EXECUTE gdpr.rule_eligibility_sql(v_rule, 'breakdown') INTO v_breakdown
-        USING v_rule.tenant, p_now, v_params, v_rule.time_zone, NULL::text, p_sample, v_rule.id;
+        USING v_rule.tenant, v_now, v_params, v_rule.time_zone, NULL::text, p_sample, v_rule.id;
     EXECUTE format('SELECT ARRAY(%s)', gdpr.rule_eligibility_sql(v_rule, 'batch')) INTO v_sample
-        USING v_rule.tenant, p_now, v_params, v_rule.time_zone, NULL::text, GREATEST(COALESCE(p_sample, 10), 0), v_rule.id;
+        USING v_rule.tenant, v_now, v_params, v_rule.time_zone, NULL::text, GREATEST(COALESCE(p_sample, 10), 0), v_rule.id;
     PERFORM gdpr.audit('rule_preview', v_rule.kind, v_rule.tenant, NULL, NULL,
                        jsonb_build_object('rule_id', v_rule.id, 'count', v_breakdown -> 'eligible'));
     RETURN jsonb_build_object(
-        'rule_id', v_rule.id, 'evaluated_at', p_now, 'count', v_breakdown -> 'eligible',
+        'rule_id', v_rule.id, 'evaluated_at', v_now, 'count', v_breakdown -> 'eligible',
         'would_change', LEAST((v_breakdown ->> 'eligible')::integer, v_rule.max_subjects_per_run),
         'max_subjects_per_run', v_rule.max_subjects_per_run,
         'held_back', v_breakdown - 'eligible', 'sample', to_jsonb(v_sample));
@@ -497,8 +608,10 @@ CREATE OR REPLACE FUNCTION gdpr.start_manual_run(p_rule_id bigint, p_now timesta
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
+    v_now timestamptz := gdpr.rule_now(p_now);  -- staff: now() only
 BEGIN
-    RETURN gdpr.start_run(v_rule, clock_timestamp(), 'manual', COALESCE(p_now, now()));
+    PERFORM gdpr.rule_require_erasure_right(v_rule.actions, 'run');
+    RETURN gdpr.start_run(v_rule, clock_timestamp(), 'manual', v_now);
 END $$;
 
 CREATE OR REPLACE FUNCTION gdpr.rule_run_summary(p_run_id bigint, p_busy boolean DEFAULT false) RETURNS jsonb
@@ -541,15 +654,16 @@ DECLARE
     v_more boolean;
     v_done boolean := false;
 BEGIN
+    -- another club's run answers exactly like a missing one (not even "busy"), before any lock
+    SELECT r.* INTO v_rule FROM gdpr.rule_run x JOIN gdpr.rule r ON r.id = x.rule_id WHERE x.id = p_run_id;
+    IF NOT FOUND OR (NOT gdpr.caller_is_admin() AND gdpr.caller_tenant() IS DISTINCT FROM v_rule.tenant) THEN
+        RAISE EXCEPTION 'no run %', p_run_id USING ERRCODE = 'no_data_found';
+    END IF;
     SELECT * INTO v_run FROM gdpr.rule_run x WHERE x.id = p_run_id FOR UPDATE SKIP LOCKED;
     IF NOT FOUND THEN
-        IF NOT EXISTS (SELECT FROM gdpr.rule_run x WHERE x.id = p_run_id) THEN
-            RAISE EXCEPTION 'no run %', p_run_id USING ERRCODE = 'no_data_found';
-        END IF;
         RETURN jsonb_build_object('run_id', p_run_id, 'done', false, 'busy', true);
     END IF;
     SELECT * INTO v_rule FROM gdpr.rule r WHERE r.id = v_run.rule_id;
-    PERFORM gdpr.acting_tenant(v_rule.tenant);
     IF v_run.finished_at IS NOT NULL THEN
         RETURN gdpr.rule_run_summary(p_run_id);
     END IF;
@@ -560,6 +674,9 @@ BEGIN
          WHERE x.id = p_run_id;
         RETURN gdpr.rule_run_summary(p_run_id);
     END IF;
+    -- the erasure right is checked here, where the actions run as pgdpr_owner (the EXECUTE
+    -- grant of gdpr.anonymize_many is not): manual runs, gdpr.run_rule and the ticker
+    PERFORM gdpr.rule_require_erasure_right(v_rule.actions, 'run');
     v_params := (SELECT COALESCE(jsonb_agg(c -> 'params'), '[]') FROM jsonb_array_elements(v_rule.conditions) c);
     v_sql := format('SELECT ARRAY(%s)', gdpr.rule_eligibility_sql(v_rule, 'batch'));
     v_limit := LEAST(GREATEST(COALESCE(p_batch_size, 1000), 1), v_rule.max_subjects_per_run - v_run.changed);
@@ -594,8 +711,11 @@ BEGIN
                               'sqlstate', '42883', 'action', v_action ->> 'name', 'reason', 'action no longer registered')))
                             FROM unnest(v_current) k);
         ELSE
+            -- a function no longer owned by pgdpr_owner or a superuser fails the batch as a whole
             v_sql := format('SELECT COALESCE(jsonb_object_agg(r.subject_key, jsonb_build_object(''outcome'', r.outcome,'
-                            ' ''detail'', r.detail)), ''{}'') FROM %s($1, $2, $3, $4, $5, $6) r', v_function::regproc);
+                            ' ''detail'', r.detail)), ''{}'') FROM %s($1, $2, $3, $4, $5, $6) r',
+                            gdpr.rule_trusted_function(v_function, 'bigint,bigint,text,text,text[],jsonb', 'action',
+                                                       v_action ->> 'name'));
             BEGIN
                 EXECUTE v_sql INTO v_results
                     USING v_rule.id, p_run_id, v_rule.kind, v_rule.tenant, v_current, v_action -> 'params';
@@ -707,7 +827,9 @@ BEGIN
         'gdpr.rule_frequency_days(text)',
         'gdpr.rule_normalize_items(jsonb, text, text)', 'gdpr.rule_for_caller(bigint)', 'gdpr.rule_check(gdpr.rule)',
         'gdpr.rule_eligibility_sql(gdpr.rule, text)', 'gdpr.start_run(gdpr.rule, timestamptz, text, timestamptz)',
-        'gdpr.rule_run_summary(bigint, boolean)']
+        'gdpr.rule_run_summary(bigint, boolean)', 'gdpr.rule_caller_may_erase()', 'gdpr.rule_erases(jsonb)',
+        'gdpr.rule_require_erasure_right(jsonb, text)', 'gdpr.rule_now(timestamptz)', 'gdpr.rule_staff_max_per_run()',
+        'gdpr.rule_trusted_function(text, text, text, text)']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_signature);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO pgdpr_owner, pgdpr_admin', v_signature);
@@ -715,7 +837,9 @@ BEGIN
 END $$;
 GRANT SELECT ON gdpr.rule, gdpr.rule_run, gdpr.rule_subject, gdpr.rule_condition, gdpr.rule_action,
       gdpr.rule_safety, gdpr.outbox, gdpr.ticker TO pgdpr_admin;
-GRANT INSERT, UPDATE, DELETE ON gdpr.rule_condition, gdpr.rule_action TO pgdpr_admin;
+-- The registries change only through gdpr.register_condition / gdpr.register_action,
+-- which accept functions owned by pgdpr_owner or a superuser (F4a): no direct writes.
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON gdpr.rule_condition, gdpr.rule_action, gdpr.rule_safety FROM pgdpr_admin;
 
 COMMENT ON FUNCTION gdpr.create_rule(text, text, text, text, jsonb, jsonb, integer, text, text, boolean) IS
     'Create a trigger rule (seed S4): club, name, schedule, frequency, conditions, actions, per-run cap; audited';
