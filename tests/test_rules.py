@@ -573,3 +573,24 @@ def test_cli_create_list_preview_run_history(conn, club, run_cli):
     both = run_cli("rules", "create", "--club", "1", "--name", "x", "--daily", "08:00", "--cron", "* * * * *",
                    "--action", "anonymise")
     assert both.exit_code == 1 and "exactly one of" in both.output
+
+
+def test_cli_refuses_erasing_rules_to_staff_without_the_right(conn, club, staff, run_cli, db_dsn):
+    """F1 through the CLI: one clear line and exit 1 for staff outside pgdpr_erasure; the
+    same commands work for a member of pgdpr_erasure."""
+    from psycopg.conninfo import make_conninfo
+
+    def as_role(role: str) -> str:  # the superuser's connection, acting as the role (gdpr.caller())
+        return make_conninfo(db_dsn, options=f"-c role={role}")
+
+    create = ("rules", "create", "--club", "1", "--name", "Oprydning", "--daily", "03:00", "--action", "anonymise")
+    refused = run_cli(*create, dsn=as_role(staff["club1"]))
+    assert refused.exit_code == 1 and "members of pgdpr_erasure may create" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    erasing = create_rule(conn, "1", actions=["anonymise"])
+    for args in (("rules", "run", str(erasing)), ("rules", "enable", str(erasing))):
+        result = run_cli(*args, dsn=as_role(staff["club1"]))
+        assert result.exit_code == 1 and "members of pgdpr_erasure" in result.output, result.output
+    made = run_cli(*create, "--disabled", dsn=as_role(staff["eraser"]))
+    assert made.exit_code == 0, made.output
+    assert anonymised(conn) == set()
