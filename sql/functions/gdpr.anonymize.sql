@@ -130,28 +130,14 @@ BEGIN
                          WHERE cardinality(array_remove(r.names, NULL)) > 1) u
                  WHERE length(u.value) >= CASE WHEN u.is_word THEN 2 ELSE 3 END),
         q AS (
-                SELECT DISTINCT ON (vals.k, vals.value) vals.k, vals.value, vals.is_word,
-                       gdpr.proof_tokens(vals.value) AS tokens,
-                       -- digits match with or without spaces or dashes between them
-                       -- ('+45 20 24 72 71' = '+4520247271', CPR '010170-1234' = '0101701234')
-                       regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-                           vals.value, '[[:cntrl:]]', ' ', 'g'), '([0-9])[[:space:]-]+(?=[0-9])', '\1', 'g'),
-                           '([^[:alnum:][:space:]])', '\\\1', 'g'), '([0-9])(?=[0-9])', '\1[\\s-]*', 'g'),
-                           '\s+', '\\s+', 'g')
-                           AS escaped
+                SELECT DISTINCT ON (vals.k, vals.value) vals.k, vals.value,
+                       gdpr.proof_tokens(vals.value) AS tokens
                   FROM (SELECT * FROM vals
                         UNION ALL  -- one row per subject, so that a subject without values is kept
                         SELECT r.k, NULL, false FROM r) vals
                  ORDER BY vals.k, vals.value, vals.is_word DESC),
         c AS (
                 SELECT q.k,
-                       COALESCE(string_agg(q.escaped, '|' ORDER BY length(q.value) DESC, q.value)
-                                    FILTER (WHERE NOT q.is_word AND q.value IS NOT NULL), '')
-                       || E'\x1f'
-                       || COALESCE('(^|[^[:alnum:]_])(?:'
-                                   || string_agg(q.escaped, '|' ORDER BY length(q.value) DESC, q.value)
-                                          FILTER (WHERE q.is_word AND q.value IS NOT NULL)
-                                   || ')(?=[^[:alnum:]_]|$)', '') AS patterns,
                        COALESCE(array_agg(DISTINCT gdpr.keyed_hash('proof:' || array_to_string(q.tokens, ' '), $4))
                                     FILTER (WHERE cardinality(q.tokens) > 0), '{}') AS hashes,
                        GREATEST(max(cardinality(q.tokens)), 1) AS max_tokens
@@ -161,8 +147,8 @@ BEGIN
               SELECT $3, COALESCE($2, ''), c.k, c.hashes, c.max_tokens FROM c
               ON CONFLICT (kind, tenant, subject_key) DO UPDATE
                  SET hashes = excluded.hashes, max_tokens = excluded.max_tokens, captured_at = excluded.captured_at)
-        SELECT array_agg(c.k ORDER BY c.k), array_agg(c.patterns ORDER BY c.k)
-          FROM c$q$,
+        SELECT array_agg(c.k ORDER BY c.k), array_agg(gdpr.redact_pattern(r.names, r.others) ORDER BY c.k)
+          FROM c JOIN r ON r.k = c.k$q$,
         v_s.key_column, v_name_cols, v_other_cols, v_root,
         gdpr.subject_filter(v_s.table_schema, v_s.table_name, 'r', v_key_match, v_tenant_match))
       INTO v_keys, v_patterns USING p_keys, p_tenant, p_kind, v_salt;

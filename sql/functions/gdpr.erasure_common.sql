@@ -82,6 +82,44 @@ $$;
 ALTER FUNCTION gdpr.proof_value_hashes(text, integer, bytea) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.proof_value_hashes(text, integer, bytea) FROM PUBLIC;
 
+-- The redaction pattern of one subject, for gdpr.redact: the subject's name values as
+-- whole words, its other identifying values (and the full name) anywhere, each escaped,
+-- longest first; digits match with or without spaces or dashes between them
+-- ('+45 20 24 72 71' = '+4520247271', CPR '010170-1234' = '0101701234'). The two
+-- alternations are separated by U+001F. Used by the erasure and by the audit trail's
+-- redaction of caller text (the insight report's purpose).
+CREATE OR REPLACE FUNCTION gdpr.redact_pattern(p_names text[], p_others text[]) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    WITH vals AS (
+        SELECT pg_catalog.btrim(n) AS value, true AS is_word FROM pg_catalog.unnest(p_names) AS n
+        UNION ALL
+        SELECT pg_catalog.btrim(o), false FROM pg_catalog.unnest(p_others) AS o
+        UNION ALL
+        SELECT pg_catalog.array_to_string(p_names, ' '), false
+         WHERE pg_catalog.cardinality(pg_catalog.array_remove(p_names, NULL)) > 1
+    ), q AS (
+        SELECT DISTINCT ON (vals.value) vals.value, vals.is_word,
+               pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(
+                   pg_catalog.regexp_replace(pg_catalog.regexp_replace(
+                       vals.value, '[[:cntrl:]]', ' ', 'g'), '([0-9])[[:space:]-]+(?=[0-9])', '\1', 'g'),
+                   '([^[:alnum:][:space:]])', '\\\1', 'g'), '([0-9])(?=[0-9])', '\1[\\s-]*', 'g'),
+                   '\s+', '\\s+', 'g') AS escaped
+          FROM vals
+         WHERE pg_catalog.length(vals.value) >= CASE WHEN vals.is_word THEN 2 ELSE 3 END
+         ORDER BY vals.value, vals.is_word DESC
+    )
+    SELECT COALESCE(pg_catalog.string_agg(q.escaped, '|' ORDER BY pg_catalog.length(q.value) DESC, q.value)
+                        FILTER (WHERE NOT q.is_word), '')
+           || E'\x1f'
+           || COALESCE('(^|[^[:alnum:]_])(?:'
+                       || pg_catalog.string_agg(q.escaped, '|' ORDER BY pg_catalog.length(q.value) DESC, q.value)
+                              FILTER (WHERE q.is_word)
+                       || ')(?=[^[:alnum:]_]|$)', '')
+      FROM q
+$$;
+COMMENT ON FUNCTION gdpr.redact_pattern(text[], text[]) IS
+    'The redaction pattern (for gdpr.redact) of a subject''s name words and other identifying values';
+
 -- One step of gdpr.redact: an empty pattern changes nothing.
 CREATE OR REPLACE FUNCTION gdpr.redact_step(p_text text, p_pattern text, p_replacement text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$

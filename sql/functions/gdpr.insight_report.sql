@@ -433,30 +433,7 @@ BEGIN
     IF v_secrets_sql IS NOT NULL THEN
         EXECUTE format('SELECT array_agg(s.v) FROM (%s) s', v_secrets_sql) INTO v_secrets USING p_subject_key, p_tenant;
     END IF;
-    -- gdpr.redact's pattern: values anywhere U+001F names as whole words, escaped,
-    -- longest first; digits match with or without spaces or dashes between them
-    WITH vals AS (
-        SELECT btrim(n) AS value, true AS is_word FROM unnest(v_names) AS n
-        UNION ALL
-        SELECT btrim(o), false FROM unnest(v_others || v_secrets) AS o
-        UNION ALL
-        SELECT array_to_string(v_names, ' '), false WHERE cardinality(array_remove(v_names, NULL)) > 1
-    ), q AS (
-        SELECT DISTINCT vals.value, vals.is_word,
-               regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-                   vals.value, '[[:cntrl:]]', ' ', 'g'), '([0-9])[[:space:]-]+(?=[0-9])', '\1', 'g'),
-                   '([^[:alnum:][:space:]])', '\\\1', 'g'), '([0-9])(?=[0-9])', '\1[\\s-]*', 'g'),
-                   '\s+', '\\s+', 'g') AS escaped
-          FROM vals
-         WHERE length(vals.value) >= CASE WHEN vals.is_word THEN 2 ELSE 3 END
-    )
-    SELECT COALESCE(string_agg(q.escaped, '|' ORDER BY length(q.value) DESC, q.value) FILTER (WHERE NOT q.is_word), '')
-           || E'\x1f'
-           || COALESCE('(^|[^[:alnum:]_])(?:'
-                       || string_agg(q.escaped, '|' ORDER BY length(q.value) DESC, q.value) FILTER (WHERE q.is_word)
-                       || ')(?=[^[:alnum:]_]|$)', '')
-      INTO v_pattern
-      FROM q;
+    v_pattern := gdpr.redact_pattern(v_names, v_others || v_secrets);
     RETURN left(gdpr.render_free_text(gdpr.redact(v_purpose, v_pattern), 'not_allowed'), 200);
 END $$;
 ALTER FUNCTION gdpr.insight_purpose(text, text, text, text) OWNER TO pgdpr_owner;
