@@ -147,8 +147,10 @@ BEGIN
               SELECT $3, COALESCE($2, ''), c.k, c.hashes, c.max_tokens FROM c
               ON CONFLICT (kind, tenant, subject_key) DO UPDATE
                  SET hashes = excluded.hashes, max_tokens = excluded.max_tokens, captured_at = excluded.captured_at)
-        SELECT array_agg(c.k ORDER BY c.k), array_agg(gdpr.redact_pattern(r.names, r.others) ORDER BY c.k)
-          FROM c JOIN r ON r.k = c.k$q$,
+        -- c has one row per row of r (keys unique): no join back (with hash and merge
+        -- joins off, joining c to r would compare every pair of the batch)
+        SELECT array_agg(r.k ORDER BY r.k), array_agg(gdpr.redact_pattern(r.names, r.others) ORDER BY r.k)
+          FROM r$q$,
         v_s.key_column, v_name_cols, v_other_cols, v_root,
         gdpr.subject_filter(v_s.table_schema, v_s.table_name, 'r', v_key_match, v_tenant_match))
       INTO v_keys, v_patterns USING p_keys, p_tenant, p_kind, v_salt;

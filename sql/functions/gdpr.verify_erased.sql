@@ -128,22 +128,41 @@ BEGIN
     -- The engine's own tables that keep text a caller wrote about the subject: the
     -- reasons of their legal holds (redacted at erasure) and the purpose and details
     -- of their audit events (append-only: a value that got there can never be
-    -- removed, so a hit there must at least be visible).
+    -- removed, so a hit there must at least be visible). Driven by the batch's keys:
+    -- each subject's hold, events and proof row are looked up by index (LATERAL
+    -- subqueries that are not pulled up). With hash and merge joins off (above), a
+    -- plain join could instead compare every key with every event of the kind (the
+    -- audit trail only grows) or every proof row of the tenant.
     RETURN QUERY
     SELECT x.k, 'gdpr.legal_hold'::text, 'reason'::text, count(*)
-      FROM pg_catalog.unnest(p_keys) AS x(k)
-      JOIN gdpr.erasure_proof p ON p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = x.k
-      JOIN gdpr.legal_hold h ON h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM p_tenant AND h.subject_key = x.k
+      FROM pg_catalog.unnest(p_keys) AS x(k),
+           LATERAL (SELECT h.reason FROM gdpr.legal_hold h
+                     WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM p_tenant AND h.subject_key = x.k
+                    OFFSET 0) h,
+           LATERAL (SELECT p.hashes FROM gdpr.erasure_proof p
+                     WHERE p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = x.k
+                     LIMIT 1) p
      WHERE gdpr.proof_value_hashes(h.reason, v_max_tokens, v_salt) && p.hashes
      GROUP BY x.k;
     RETURN QUERY
-    SELECT x.k, 'gdpr.audit_event'::text, c.col, count(*)
-      FROM pg_catalog.unnest(p_keys) AS x(k)
-      JOIN gdpr.erasure_proof p ON p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = x.k
-      JOIN gdpr.audit_event a ON a.kind = p_kind AND a.subject_key = x.k AND a.tenant IS NOT DISTINCT FROM p_tenant,
-           LATERAL (VALUES ('purpose'::text, a.purpose), ('details', a.details::text)) AS c(col, val)
-     WHERE c.val IS NOT NULL AND gdpr.proof_value_hashes(c.val, v_max_tokens, v_salt) && p.hashes
-     GROUP BY x.k, c.col;
+    -- (the events of a batch share their purpose and details: each distinct value is
+    -- hashed once, as in the tables above)
+    SELECT x.k, 'gdpr.audit_event'::text, d.col, count(*)
+      FROM (SELECT c.col, c.val, array_agg(e.k) AS ks
+              FROM pg_catalog.unnest(p_keys) AS e(k),
+                   LATERAL (SELECT a.purpose, a.details FROM gdpr.audit_event a
+                             WHERE a.kind = p_kind AND a.subject_key = e.k AND a.tenant IS NOT DISTINCT FROM p_tenant
+                            OFFSET 0) a,
+                   LATERAL (VALUES ('purpose'::text, a.purpose), ('details', a.details::text)) AS c(col, val)
+             WHERE c.val IS NOT NULL
+             GROUP BY c.col, c.val) d,
+           LATERAL (SELECT gdpr.proof_value_hashes(d.val, v_max_tokens, v_salt) AS hv OFFSET 0) h,
+           LATERAL pg_catalog.unnest(d.ks) AS x(k),
+           LATERAL (SELECT p.hashes FROM gdpr.erasure_proof p
+                     WHERE p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = x.k
+                     LIMIT 1) p
+     WHERE h.hv && p.hashes
+     GROUP BY x.k, d.col;
 END $$;
 ALTER FUNCTION gdpr.proof_scan(text, text, text[], boolean) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.proof_scan(text, text, text[], boolean) FROM PUBLIC;
