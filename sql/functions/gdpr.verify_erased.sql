@@ -41,8 +41,10 @@ BEGIN
     SELECT * INTO v_s FROM gdpr.subject_kind k WHERE k.kind = p_kind;
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
     v_root := format('%I.%I', v_s.table_schema, v_s.table_name)::regclass;
-    SELECT COALESCE(max(p.max_tokens), 1) INTO v_max_tokens FROM gdpr.erasure_proof p
-     WHERE p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = ANY (p_keys);
+    -- (planned at each call: see the engine's own tables below)
+    EXECUTE 'SELECT COALESCE(max(p.max_tokens), 1) FROM gdpr.erasure_proof p
+              WHERE p.kind = $1 AND p.tenant = COALESCE($2, '''') AND p.subject_key = ANY ($3)'
+       INTO v_max_tokens USING p_kind, p_tenant, p_keys;
     FOR v_t IN
         SELECT format('%I.%I', t.table_schema, t.table_name)::regclass AS rel, t.table_schema, t.table_name,
                true AS declared, NULL::smallint[] AS conkey, NULL::smallint[] AS confkey
@@ -132,37 +134,42 @@ BEGIN
     -- each subject's hold, events and proof row are looked up by index (LATERAL
     -- subqueries that are not pulled up). With hash and merge joins off (above), a
     -- plain join could instead compare every key with every event of the kind (the
-    -- audit trail only grows) or every proof row of the tenant.
-    RETURN QUERY
+    -- audit trail only grows) or every proof row of the tenant. Planned at each call
+    -- (EXECUTE), like the queries above: a plan cached by the session while these
+    -- tables were small (e.g. after a few single erasures) would keep scanning them
+    -- whole as they grow.
+    RETURN QUERY EXECUTE $q$
     SELECT x.k, 'gdpr.legal_hold'::text, 'reason'::text, count(*)
-      FROM pg_catalog.unnest(p_keys) AS x(k),
+      FROM pg_catalog.unnest($1) AS x(k),
            LATERAL (SELECT h.reason FROM gdpr.legal_hold h
-                     WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM p_tenant AND h.subject_key = x.k
+                     WHERE h.kind = $3 AND h.tenant IS NOT DISTINCT FROM $2 AND h.subject_key = x.k
                     OFFSET 0) h,
            LATERAL (SELECT p.hashes FROM gdpr.erasure_proof p
-                     WHERE p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = x.k
+                     WHERE p.kind = $3 AND p.tenant = COALESCE($2, '') AND p.subject_key = x.k
                      LIMIT 1) p
-     WHERE gdpr.proof_value_hashes(h.reason, v_max_tokens, v_salt) && p.hashes
-     GROUP BY x.k;
-    RETURN QUERY
+     WHERE gdpr.proof_value_hashes(h.reason, $5, $4) && p.hashes
+     GROUP BY x.k$q$
+      USING p_keys, p_tenant, p_kind, v_salt, v_max_tokens;
     -- (the events of a batch share their purpose and details: each distinct value is
     -- hashed once, as in the tables above)
+    RETURN QUERY EXECUTE $q$
     SELECT x.k, 'gdpr.audit_event'::text, d.col, count(*)
       FROM (SELECT c.col, c.val, array_agg(e.k) AS ks
-              FROM pg_catalog.unnest(p_keys) AS e(k),
+              FROM pg_catalog.unnest($1) AS e(k),
                    LATERAL (SELECT a.purpose, a.details FROM gdpr.audit_event a
-                             WHERE a.kind = p_kind AND a.subject_key = e.k AND a.tenant IS NOT DISTINCT FROM p_tenant
+                             WHERE a.kind = $3 AND a.subject_key = e.k AND a.tenant IS NOT DISTINCT FROM $2
                             OFFSET 0) a,
                    LATERAL (VALUES ('purpose'::text, a.purpose), ('details', a.details::text)) AS c(col, val)
              WHERE c.val IS NOT NULL
              GROUP BY c.col, c.val) d,
-           LATERAL (SELECT gdpr.proof_value_hashes(d.val, v_max_tokens, v_salt) AS hv OFFSET 0) h,
+           LATERAL (SELECT gdpr.proof_value_hashes(d.val, $5, $4) AS hv OFFSET 0) h,
            LATERAL pg_catalog.unnest(d.ks) AS x(k),
            LATERAL (SELECT p.hashes FROM gdpr.erasure_proof p
-                     WHERE p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = x.k
+                     WHERE p.kind = $3 AND p.tenant = COALESCE($2, '') AND p.subject_key = x.k
                      LIMIT 1) p
      WHERE h.hv && p.hashes
-     GROUP BY x.k, d.col;
+     GROUP BY x.k, d.col$q$
+      USING p_keys, p_tenant, p_kind, v_salt, v_max_tokens;
 END $$;
 ALTER FUNCTION gdpr.proof_scan(text, text, text[], boolean) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.proof_scan(text, text, text[], boolean) FROM PUBLIC;
