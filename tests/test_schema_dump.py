@@ -7,6 +7,7 @@ The dump is taken with the server's own pg_dump and compared on PostgreSQL 15 (t
 committed file's version); pg_dump 18 words the same schema differently.
 """
 
+import difflib
 import os
 import subprocess
 from pathlib import Path
@@ -40,5 +41,9 @@ def test_installed_schema_matches_the_committed_dump(server_dsn, template_db):
     if os.environ.get("PGDPR_UPDATE_SCHEMA"):
         EXPECTED.parent.mkdir(exist_ok=True)
         EXPECTED.write_text(actual, encoding="utf-8")
-    assert actual == EXPECTED.read_text(encoding="utf-8"), \
-        "installed schema differs from tests/expected/schema.sql (regenerate it if the change is intended)"
+    expected = EXPECTED.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = list(difflib.unified_diff(expected.splitlines(), actual.splitlines(), "committed", "installed",
+                                         lineterm="", n=1))
+        pytest.fail("installed schema differs from tests/expected/schema.sql (regenerate it if the change is "
+                    "intended); first lines of the difference:\n" + "\n".join(diff[:60]), pytrace=False)

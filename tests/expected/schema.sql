@@ -1688,8 +1688,10 @@ BEGIN
               SELECT $3, COALESCE($2, ''), c.k, c.hashes, c.max_tokens FROM c
               ON CONFLICT (kind, tenant, subject_key) DO UPDATE
                  SET hashes = excluded.hashes, max_tokens = excluded.max_tokens, captured_at = excluded.captured_at)
-        SELECT array_agg(c.k ORDER BY c.k), array_agg(gdpr.redact_pattern(r.names, r.others) ORDER BY c.k)
-          FROM c JOIN r ON r.k = c.k$q$,
+        -- c has one row per row of r (keys unique): no join back (with hash and merge
+        -- joins off, joining c to r would compare every pair of the batch)
+        SELECT array_agg(r.k ORDER BY r.k), array_agg(gdpr.redact_pattern(r.names, r.others) ORDER BY r.k)
+          FROM r$q$,
         v_s.key_column, v_name_cols, v_other_cols, v_root,
         gdpr.subject_filter(v_s.table_schema, v_s.table_name, 'r', v_key_match, v_tenant_match))
       INTO v_keys, v_patterns USING p_keys, p_tenant, p_kind, v_salt;
@@ -3078,8 +3080,10 @@ BEGIN
     SELECT * INTO v_s FROM gdpr.subject_kind k WHERE k.kind = p_kind;
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
     v_root := format('%I.%I', v_s.table_schema, v_s.table_name)::regclass;
-    SELECT COALESCE(max(p.max_tokens), 1) INTO v_max_tokens FROM gdpr.erasure_proof p
-     WHERE p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = ANY (p_keys);
+    -- (planned at each call: see the engine's own tables below)
+    EXECUTE 'SELECT COALESCE(max(p.max_tokens), 1) FROM gdpr.erasure_proof p
+              WHERE p.kind = $1 AND p.tenant = COALESCE($2, '''') AND p.subject_key = ANY ($3)'
+       INTO v_max_tokens USING p_kind, p_tenant, p_keys;
     FOR v_t IN
         SELECT format('%I.%I', t.table_schema, t.table_name)::regclass AS rel, t.table_schema, t.table_name,
                true AS declared, NULL::smallint[] AS conkey, NULL::smallint[] AS confkey
@@ -3164,22 +3168,46 @@ BEGIN
     -- The engine's own tables that keep text a caller wrote about the subject: the
     -- reasons of their legal holds (redacted at erasure) and the purpose and details
     -- of their audit events (append-only: a value that got there can never be
-    -- removed, so a hit there must at least be visible).
-    RETURN QUERY
+    -- removed, so a hit there must at least be visible). Driven by the batch's keys:
+    -- each subject's hold, events and proof row are looked up by index (LATERAL
+    -- subqueries that are not pulled up). With hash and merge joins off (above), a
+    -- plain join could instead compare every key with every event of the kind (the
+    -- audit trail only grows) or every proof row of the tenant. Planned at each call
+    -- (EXECUTE), like the queries above: a plan cached by the session while these
+    -- tables were small (e.g. after a few single erasures) would keep scanning them
+    -- whole as they grow.
+    RETURN QUERY EXECUTE $q$
     SELECT x.k, 'gdpr.legal_hold'::text, 'reason'::text, count(*)
-      FROM pg_catalog.unnest(p_keys) AS x(k)
-      JOIN gdpr.erasure_proof p ON p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = x.k
-      JOIN gdpr.legal_hold h ON h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM p_tenant AND h.subject_key = x.k
-     WHERE gdpr.proof_value_hashes(h.reason, v_max_tokens, v_salt) && p.hashes
-     GROUP BY x.k;
-    RETURN QUERY
-    SELECT x.k, 'gdpr.audit_event'::text, c.col, count(*)
-      FROM pg_catalog.unnest(p_keys) AS x(k)
-      JOIN gdpr.erasure_proof p ON p.kind = p_kind AND p.tenant = COALESCE(p_tenant, '') AND p.subject_key = x.k
-      JOIN gdpr.audit_event a ON a.kind = p_kind AND a.subject_key = x.k AND a.tenant IS NOT DISTINCT FROM p_tenant,
-           LATERAL (VALUES ('purpose'::text, a.purpose), ('details', a.details::text)) AS c(col, val)
-     WHERE c.val IS NOT NULL AND gdpr.proof_value_hashes(c.val, v_max_tokens, v_salt) && p.hashes
-     GROUP BY x.k, c.col;
+      FROM pg_catalog.unnest($1) AS x(k),
+           LATERAL (SELECT h.reason FROM gdpr.legal_hold h
+                     WHERE h.kind = $3 AND h.tenant IS NOT DISTINCT FROM $2 AND h.subject_key = x.k
+                    OFFSET 0) h,
+           LATERAL (SELECT p.hashes FROM gdpr.erasure_proof p
+                     WHERE p.kind = $3 AND p.tenant = COALESCE($2, '') AND p.subject_key = x.k
+                     LIMIT 1) p
+     WHERE gdpr.proof_value_hashes(h.reason, $5, $4) && p.hashes
+     GROUP BY x.k$q$
+      USING p_keys, p_tenant, p_kind, v_salt, v_max_tokens;
+    -- (the events of a batch share their purpose and details: each distinct value is
+    -- hashed once, as in the tables above)
+    RETURN QUERY EXECUTE $q$
+    SELECT x.k, 'gdpr.audit_event'::text, d.col, count(*)
+      FROM (SELECT c.col, c.val, array_agg(e.k) AS ks
+              FROM pg_catalog.unnest($1) AS e(k),
+                   LATERAL (SELECT a.purpose, a.details FROM gdpr.audit_event a
+                             WHERE a.kind = $3 AND a.subject_key = e.k AND a.tenant IS NOT DISTINCT FROM $2
+                            OFFSET 0) a,
+                   LATERAL (VALUES ('purpose'::text, a.purpose), ('details', a.details::text)) AS c(col, val)
+             WHERE c.val IS NOT NULL
+             GROUP BY c.col, c.val) d,
+           LATERAL (SELECT gdpr.proof_value_hashes(d.val, $5, $4) AS hv OFFSET 0) h,
+           LATERAL pg_catalog.unnest(d.ks) AS x(k),
+           LATERAL (SELECT p.hashes FROM gdpr.erasure_proof p
+                     WHERE p.kind = $3 AND p.tenant = COALESCE($2, '') AND p.subject_key = x.k
+                     LIMIT 1) p
+     WHERE h.hv && p.hashes
+     GROUP BY x.k, d.col$q$
+      USING p_keys, p_tenant, p_kind, v_salt, v_max_tokens;
 END $_$;
 ALTER FUNCTION gdpr.proof_scan(p_kind text, p_tenant text, p_keys text[], p_skip_deleted boolean) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.proof_scan(p_kind text, p_tenant text, p_keys text[], p_skip_deleted boolean) IS 'Hits of erased subjects'' former identifying values (by keyed hash) per table and column; internal';
