@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from pgdpr.commands_catalog import catalog_group
-from pgdpr.db import PgdprError
+from pgdpr.db import PgdprError, fetch_dicts
 from pgdpr.main import emit_json, pass_context
 from pgdpr.report import write_file
 
@@ -107,9 +107,7 @@ def render_draft(rows: list[dict], schema: str) -> str:
 def discover_command(ctx, schema: str, subject: str | None, output: Path | None, output_format: str) -> None:
     """Draft a catalog TOML for SCHEMA from its foreign keys and column heuristics."""
     conn = ctx.connect()
-    cur = conn.execute("SELECT * FROM gdpr.catalog_discover(%s, %s::regclass)", (schema, subject))
-    names = [d.name for d in cur.description]
-    rows = [dict(zip(names, row)) for row in cur.fetchall()]
+    rows = fetch_dicts(conn, "SELECT * FROM gdpr.catalog_discover(%s, %s::regclass)", (schema, subject))
     for r in rows:
         r["table"] = r.pop("table_name")
     if not rows:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from pgdpr.db import PgdprError
+from pgdpr.db import PgdprError, fetch_dicts
 from pgdpr.main import emit_json, pass_context
 from pgdpr.report import render_report
 
@@ -159,9 +159,7 @@ def hold_clear(ctx, hold_id):
 @pass_context
 def hold_list(ctx, kind, club, subject_key, output_format):
     """Active legal holds."""
-    cur = ctx.connect().execute("SELECT * FROM gdpr.active_legal_holds(%s, %s, %s)", (kind, subject_key, club))
-    names = [d.name for d in cur.description]
-    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    rows = fetch_dicts(ctx.connect(), "SELECT * FROM gdpr.active_legal_holds(%s, %s, %s)", (kind, subject_key, club))
     if output_format == "json":
         emit_json(rows)
         return
@@ -186,9 +184,8 @@ def ledger_export(ctx, since, output):
     """Write the ledger as JSON lines (no personal data; each entry signed)."""
     if output:
         _check_writable(output, overwrite=True)
-    cur = ctx.connect().execute("SELECT * FROM gdpr.ledger_export(%s::timestamptz)", (since,))
-    names = [d.name for d in cur.description]
-    lines = [json.dumps(dict(zip(names, r)), default=str, ensure_ascii=False) for r in cur.fetchall()]
+    lines = [json.dumps(row, default=str, ensure_ascii=False)
+             for row in fetch_dicts(ctx.connect(), "SELECT * FROM gdpr.ledger_export(%s::timestamptz)", (since,))]
     text = "".join(line + "\n" for line in lines)
     if output:
         _write_private(output, text, overwrite=True)
@@ -218,9 +215,7 @@ NOT_APPLIED = ("held", "invalid", "invalid_signature")
 
 def _replay(ctx, file, apply, output_format):
     entries = _read_ledger(file)
-    cur = ctx.connect().execute("SELECT * FROM gdpr.ledger_replay(%s::jsonb, %s)", (json.dumps(entries), apply))
-    names = [d.name for d in cur.description]
-    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    rows = fetch_dicts(ctx.connect(), "SELECT * FROM gdpr.ledger_replay(%s::jsonb, %s)", (json.dumps(entries), apply))
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from pgdpr.db import PgdprError
+from pgdpr.db import PgdprError, fetch_dicts
 from pgdpr.main import emit_json, pass_context
 
 RIGHTS = {"view_sensitive": ("allowed", "not_allowed", "hidden"), "register_access": ("none", "read", "write")}
@@ -39,9 +39,7 @@ def set_command(ctx, group: str, right: str, value: str) -> None:
 @pass_context
 def show_command(ctx, tenant: str | None, output_format: str) -> None:
     """Every staff group, its rights per area and its number of members."""
-    cur = ctx.connect().execute("SELECT * FROM gdpr.rights_overview(%s)", (tenant,))
-    names = [d.name for d in cur.description]
-    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    rows = fetch_dicts(ctx.connect(), "SELECT * FROM gdpr.rights_overview(%s)", (tenant,))
     if output_format == "json":
         emit_json(rows)
         return

@@ -15,7 +15,7 @@ import click
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pgdpr.db import PgdprError, connect
+from pgdpr.db import PgdprError, connect, fetch_dicts
 from pgdpr.main import emit_json, pass_context
 
 FORMAT = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
@@ -119,9 +119,7 @@ def _item(spec: str) -> dict:
 @pass_context
 def rules_list(ctx, tenant, output_format) -> None:
     """The rules of a club."""
-    cur = ctx.connect().execute("SELECT * FROM gdpr.list_rules(%s)", (tenant,))
-    names = [d.name for d in cur.description]
-    rows = [dict(zip(names, row)) for row in cur.fetchall()]
+    rows = fetch_dicts(ctx.connect(), "SELECT * FROM gdpr.list_rules(%s)", (tenant,))
     if output_format == "json":
         emit_json(rows)
         return
@@ -224,9 +222,7 @@ _simple("delete", "SELECT gdpr.delete_rule(%s)", "deleted")
 @pass_context
 def rules_history(ctx, rule_id, tenant, limit, output_format) -> None:
     """Runs of a rule (or of all rules of a club), newest first."""
-    cur = ctx.connect().execute("SELECT * FROM gdpr.rule_history(%s, %s, %s)", (rule_id, tenant, limit))
-    names = [d.name for d in cur.description]
-    rows = [dict(zip(names, row)) for row in cur.fetchall()]
+    rows = fetch_dicts(ctx.connect(), "SELECT * FROM gdpr.rule_history(%s, %s, %s)", (rule_id, tenant, limit))
     if output_format == "json":
         emit_json(rows)
         return

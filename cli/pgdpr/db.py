@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 import psycopg
+from psycopg.rows import dict_row
 
 LIBPQ_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
 
@@ -76,3 +77,9 @@ def connect(dsn: str, **kwargs) -> psycopg.Connection:
     except psycopg.OperationalError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise PgdprError(f"cannot connect: {first_line}") from exc
+
+
+def fetch_dicts(conn: psycopg.Connection, query: str, params=None) -> list[dict]:
+    """The rows of a query as dicts keyed by column name."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()

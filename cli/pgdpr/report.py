@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import jinja2
 import psycopg
 
-from pgdpr.db import PgdprError
+from pgdpr.db import PgdprError, fetch_dicts
 
 FORMATS = ("html", "text", "json")
 LANGS = ("da", "en")
@@ -198,9 +198,7 @@ def fetch_rows(conn: psycopg.Connection, kind: str, subject_key: str, tenant: st
 
 
 def fetch_columns(conn: psycopg.Connection, kind: str) -> list[dict]:
-    cur = conn.execute("SELECT * FROM gdpr.insight_columns(%s)", (kind,))
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return fetch_dicts(conn, "SELECT * FROM gdpr.insight_columns(%s)", (kind,))
 
 
 def _writer(handle, excel: bool):
