@@ -114,7 +114,8 @@ END $$;
 
 def pick(conn, singles: int, batch: int, batches: int, seed: int):
     """Customers to erase, in pairs (engine, hand) drawn alike: single ones spread over
-    clubs, then for each of the --batches biggest clubs two disjoint batches of it."""
+    clubs, then --batches pairs of disjoint batches, each pair of one club, the biggest
+    clubs in turn (with fewer clubs than pairs, a club gives several pairs)."""
     rng = random.Random(seed)
     rows = conn.execute("""SELECT c.club_id, c.id FROM club.customers c
                             WHERE c.anonymized_at IS NULL
@@ -126,7 +127,8 @@ def pick(conn, singles: int, batch: int, batches: int, seed: int):
         by_club.setdefault(club, []).append(cid)
     clubs = sorted(by_club, key=lambda c: -len(by_club[c]))
     batch_pairs = []
-    for club in clubs[:batches]:
+    for i in range(batches):
+        club = clubs[i % len(clubs)]
         ids = by_club[club]
         rng.shuffle(ids)
         size = min(batch, len(ids) // 2)
