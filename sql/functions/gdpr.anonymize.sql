@@ -200,9 +200,8 @@ BEGIN
         IF v_set IS NOT NULL THEN
             EXECUTE format(
                 'WITH u AS (UPDATE %s a SET %s FROM unnest($1::%s[], $3::text[]) AS s(k, pattern) %s
-                             WHERE %s = s.k AND %s AND %s AND %s RETURNING 1) SELECT count(*) FROM u',
-                v_table, v_set, v_types.key_type, v_src.from_clause, v_src.key_expr, v_tenant_cond, v_src.where_clause,
-                gdpr.erase_change_test(v_t.table_schema, v_t.table_name, v_t.on_erase = 'retain'))
+                             WHERE %s = s.k AND %s AND %s RETURNING 1) SELECT count(*) FROM u',
+                v_table, v_set, v_types.key_type, v_src.from_clause, v_src.key_expr, v_tenant_cond, v_src.where_clause)
                INTO v_count USING v_keys, p_tenant, v_patterns, v_salt;
         ELSE
             EXECUTE format('SELECT count(*) FROM %s a WHERE %s', v_table,
@@ -334,53 +333,27 @@ REVOKE ALL ON FUNCTION gdpr.erase_batch(text, text, text[], text, bigint, text) 
 COMMENT ON FUNCTION gdpr.erase_batch(text, text, text[], text, bigint, text) IS
     'Erase a batch of locked subjects of one tenant, one statement per declared table; internal';
 
--- The new value of each of a declared table's personal columns, by its erase
--- strategy (alias a; the subject's pattern is s.pattern, the salt $4). In a retained
--- table only the columns that are not part of the record.
-CREATE OR REPLACE FUNCTION gdpr.erase_expressions(p_schema name, p_table name, p_retained boolean)
-RETURNS TABLE (column_name name, expression text)
+-- The SET list that scrubs a declared table's personal columns (alias a; the
+-- subject's pattern is s.pattern, the salt $4). In a retained table only the
+-- columns that are not part of the record.
+CREATE OR REPLACE FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT c.column_name, CASE c.erase
+    SELECT string_agg(format('%I = %s', c.column_name, CASE c.erase
                WHEN 'null' THEN 'NULL'
                WHEN 'constant' THEN format('%L', c.erase_constant)
                WHEN 'redact' THEN format('gdpr.redact(a.%I, s.pattern)', c.column_name)
                WHEN 'year_only' THEN format('pg_catalog.date_trunc(''year'', a.%I)::%s', c.column_name,
                                             format_type(at.atttypid, at.atttypmod))
                WHEN 'hash' THEN format('gdpr.keyed_hash(a.%I::text, $4)', c.column_name)
-           END
+           END), ', ' ORDER BY c.column_name)
       FROM gdpr.catalog_column c
       JOIN pg_catalog.pg_attribute at
         ON at.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass AND at.attname = c.column_name
      WHERE c.table_schema = p_schema AND c.table_name = p_table AND c.erase <> 'keep'
        AND (NOT p_retained OR NOT c.part_of_record)
-     ORDER BY c.column_name
-$$;
-ALTER FUNCTION gdpr.erase_expressions(name, name, boolean) OWNER TO pgdpr_owner;
-REVOKE ALL ON FUNCTION gdpr.erase_expressions(name, name, boolean) FROM PUBLIC;
-
--- The SET list that scrubs a declared table's personal columns.
-CREATE OR REPLACE FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT string_agg(format('%I = %s', e.column_name, e.expression), ', ' ORDER BY e.column_name)
-      FROM gdpr.erase_expressions(p_schema, p_table, p_retained) e
 $$;
 ALTER FUNCTION gdpr.erase_set_list(name, name, boolean) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.erase_set_list(name, name, boolean) FROM PUBLIC;
-
--- The condition that a row has something to scrub: a row whose personal columns
--- already hold what the erasure would write (an empty payment reference, a text that
--- never names the subject) is not rewritten, which spares its page, the WAL of it
--- and a new entry in each of the table's indexes. The free-text expressions run
--- twice on a row that changes; the subject's compiled patterns are cached by then.
-CREATE OR REPLACE FUNCTION gdpr.erase_change_test(p_schema name, p_table name, p_retained boolean) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT format('ROW(%s) IS DISTINCT FROM ROW(%s)',
-                  string_agg(format('a.%I', e.column_name), ', ' ORDER BY e.column_name),
-                  string_agg(e.expression, ', ' ORDER BY e.column_name))
-      FROM gdpr.erase_expressions(p_schema, p_table, p_retained) e
-$$;
-ALTER FUNCTION gdpr.erase_change_test(name, name, boolean) OWNER TO pgdpr_owner;
-REVOKE ALL ON FUNCTION gdpr.erase_change_test(name, name, boolean) FROM PUBLIC;
 
 -- The erasure right, checked inside every function that erases or clears a hold:
 -- the calling role (gdpr.caller(), also inside SECURITY DEFINER functions) must be an

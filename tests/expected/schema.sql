@@ -1739,9 +1739,8 @@ BEGIN
         IF v_set IS NOT NULL THEN
             EXECUTE format(
                 'WITH u AS (UPDATE %s a SET %s FROM unnest($1::%s[], $3::text[]) AS s(k, pattern) %s
-                             WHERE %s = s.k AND %s AND %s AND %s RETURNING 1) SELECT count(*) FROM u',
-                v_table, v_set, v_types.key_type, v_src.from_clause, v_src.key_expr, v_tenant_cond, v_src.where_clause,
-                gdpr.erase_change_test(v_t.table_schema, v_t.table_name, v_t.on_erase = 'retain'))
+                             WHERE %s = s.k AND %s AND %s RETURNING 1) SELECT count(*) FROM u',
+                v_table, v_set, v_types.key_type, v_src.from_clause, v_src.key_expr, v_tenant_cond, v_src.where_clause)
                INTO v_count USING v_keys, p_tenant, v_patterns, v_salt;
         ELSE
             EXECUTE format('SELECT count(*) FROM %s a WHERE %s', v_table,
@@ -1865,43 +1864,24 @@ BEGIN
 END $_$;
 ALTER FUNCTION gdpr.erase_batch(p_kind text, p_tenant text, p_keys text[], p_reason text, p_rule_id bigint, p_category text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.erase_batch(p_kind text, p_tenant text, p_keys text[], p_reason text, p_rule_id bigint, p_category text) IS 'Erase a batch of locked subjects of one tenant, one statement per declared table; internal';
-CREATE FUNCTION gdpr.erase_change_test(p_schema name, p_table name, p_retained boolean) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT format('ROW(%s) IS DISTINCT FROM ROW(%s)',
-                  string_agg(format('a.%I', e.column_name), ', ' ORDER BY e.column_name),
-                  string_agg(e.expression, ', ' ORDER BY e.column_name))
-      FROM gdpr.erase_expressions(p_schema, p_table, p_retained) e
-$$;
-ALTER FUNCTION gdpr.erase_change_test(p_schema name, p_table name, p_retained boolean) OWNER TO pgdpr_owner;
-CREATE FUNCTION gdpr.erase_expressions(p_schema name, p_table name, p_retained boolean) RETURNS TABLE(column_name name, expression text)
+CREATE FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) RETURNS text
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
-    SELECT c.column_name, CASE c.erase
+    SELECT string_agg(format('%I = %s', c.column_name, CASE c.erase
                WHEN 'null' THEN 'NULL'
                WHEN 'constant' THEN format('%L', c.erase_constant)
                WHEN 'redact' THEN format('gdpr.redact(a.%I, s.pattern)', c.column_name)
                WHEN 'year_only' THEN format('pg_catalog.date_trunc(''year'', a.%I)::%s', c.column_name,
                                             format_type(at.atttypid, at.atttypmod))
                WHEN 'hash' THEN format('gdpr.keyed_hash(a.%I::text, $4)', c.column_name)
-           END
+           END), ', ' ORDER BY c.column_name)
       FROM gdpr.catalog_column c
       JOIN pg_catalog.pg_attribute at
         ON at.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass AND at.attname = c.column_name
      WHERE c.table_schema = p_schema AND c.table_name = p_table AND c.erase <> 'keep'
        AND (NOT p_retained OR NOT c.part_of_record)
-     ORDER BY c.column_name
 $_$;
-ALTER FUNCTION gdpr.erase_expressions(p_schema name, p_table name, p_retained boolean) OWNER TO pgdpr_owner;
-CREATE FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT string_agg(format('%I = %s', e.column_name, e.expression), ', ' ORDER BY e.column_name)
-      FROM gdpr.erase_expressions(p_schema, p_table, p_retained) e
-$$;
 ALTER FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.erasure_guard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -6263,8 +6243,6 @@ REVOKE ALL ON FUNCTION gdpr.enable_rule(p_rule_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.enable_rule(p_rule_id bigint) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.enable_rule(p_rule_id bigint) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.erase_batch(p_kind text, p_tenant text, p_keys text[], p_reason text, p_rule_id bigint, p_category text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION gdpr.erase_change_test(p_schema name, p_table name, p_retained boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION gdpr.erase_expressions(p_schema name, p_table name, p_retained boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name) FROM PUBLIC;
