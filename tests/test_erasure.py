@@ -65,6 +65,17 @@ def make_staff(conn, club: int, *roles: str) -> str:
     return name
 
 
+def waits_for_a_lock(conn, pid, seconds=5.0) -> bool:
+    """Whether backend `pid` comes to wait for a lock within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                        (pid,)).fetchone()[0] == "Lock":
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.fixture
 def club(conn):
     make_club(conn, 1)
@@ -233,13 +244,7 @@ def test_bookings_race(club, db_dsn):
 
         thread = threading.Thread(target=book)
         thread.start()
-        for _ in range(100):
-            waiting = conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
-                                   (pid,)).fetchone()[0]
-            if waiting == "Lock":
-                break
-            time.sleep(0.05)
-        assert waiting == "Lock", "the booking should wait for the erasure"
+        assert waits_for_a_lock(conn, pid), "the booking should wait for the erasure"
         eraser.commit()
         thread.join(10)
     assert "ok" not in outcome
@@ -277,13 +282,7 @@ def test_a_log_line_written_during_the_erasure_is_scrubbed(club, db_dsn):
 
         thread = threading.Thread(target=erase)
         thread.start()
-        for _ in range(100):
-            waiting = conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
-                                   (pid,)).fetchone()[0]
-            if waiting == "Lock":
-                break
-            time.sleep(0.05)
-        assert waiting == "Lock", "the erasure should wait for the session writing the log line"
+        assert waits_for_a_lock(conn, pid), "the erasure should wait for the session writing the log line"
         writer.commit()
         thread.join(10)
     assert "error" not in outcome, outcome
