@@ -291,6 +291,64 @@ def test_a_log_line_written_during_the_erasure_is_scrubbed(club, db_dsn):
         "ringede: [anonymiseret]"
 
 
+def test_personal_columns_of_an_erased_customers_rows_stay_erased(club):
+    """After the erasure, an UPDATE that writes a declared column (or the link column)
+    of a row of the erased customer is refused: no name typed back into a log line, no
+    payment reference on a kept movement, no row re-pointed at the erased customer.
+    Other columns, and other customers' rows, are updated as usual."""
+    conn = club
+    conn.execute("SELECT gdpr.install_erasure_guards()")
+    subject = make_customer(conn, 1, first_name="Ingeborg", last_name="Ørnsholt")
+    other = make_customer(conn, 1)
+    anonymize(conn, subject)
+    refused = [
+        ("UPDATE club.log_lines SET text = 'ringede: Ingeborg Ørnsholt' WHERE customer_id = %s", subject.id,
+         "club.log_lines"),
+        ("UPDATE club.account_movements SET payment_reference = 'FIK-71-1234' WHERE customer_id = %s", subject.id,
+         "club.account_movements"),
+        (f"UPDATE club.log_lines SET customer_id = {subject.id} WHERE customer_id = %s", other.id, "club.log_lines"),
+    ]
+    for sql, key, table in refused:
+        with pytest.raises(errors.CheckViolation) as caught, conn.transaction():
+            conn.execute(sql, (key,))
+        assert f"customer {subject.id} is anonymised: changes to its rows in {table} are refused" in str(caught.value)
+    kept = conn.execute("SELECT count(*) FROM club.log_lines WHERE customer_id = %s", (subject.id,)).fetchone()[0]
+    assert conn.execute("UPDATE club.log_lines SET written_at = written_at - interval '1 day' "
+                        "WHERE customer_id = %s", (subject.id,)).rowcount == kept > 0
+    assert conn.execute("UPDATE club.log_lines SET text = text || ' (set)' WHERE customer_id = %s",
+                        (other.id,)).rowcount > 0
+    assert text_hits(conn, ["Ingeborg", "Ørnsholt"], exclude_retained_of=subject.id) == []
+
+
+def test_an_update_racing_the_erasure_is_refused_after_it(club, db_dsn):
+    """An erasure in progress holds the subject: another session's update of a log
+    line of that customer waits, and once the erasure commits it is refused."""
+    conn = club
+    conn.execute("SELECT gdpr.install_erasure_guards()")
+    subject = make_customer(conn, 1, first_name="Ingeborg", last_name="Ørnsholt")
+    outcome = {}
+    with psycopg.connect(db_dsn) as eraser, psycopg.connect(db_dsn, autocommit=True) as writer:
+        eraser.execute("SELECT gdpr.anonymize('customer', %s, 'race')", (str(subject.id),))
+        pid = writer.info.backend_pid
+
+        def write():
+            try:
+                writer.execute("UPDATE club.log_lines SET text = 'ringede: Ingeborg Ørnsholt' WHERE customer_id = %s",
+                               (subject.id,))
+                outcome["ok"] = True
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        assert waits_for_a_lock(conn, pid), "the update should wait for the erasure"
+        eraser.commit()
+        thread.join(10)
+    assert "ok" not in outcome
+    assert isinstance(outcome["error"], errors.CheckViolation)
+    assert text_hits(conn, ["Ingeborg", "Ørnsholt"], exclude_retained_of=subject.id) == []
+
+
 def test_legal_hold_blocks_force_is_audited(club):
     conn = club
     subject = make_customer(conn, 1)
@@ -466,8 +524,15 @@ def test_guard_function_cannot_be_borrowed(club):
         conn.execute(f"""CREATE TRIGGER steal AFTER INSERT ON public.mine_{owner} REFERENCING NEW TABLE AS gdpr_new_rows
                          FOR EACH STATEMENT EXECUTE FUNCTION gdpr.erasure_guard('SELECT salt::text FROM gdpr.install_secret')""")
     conn.execute("RESET ROLE")
+    staff = make_staff(conn, 1, "pgdpr_staff", "pgdpr_erasure")
+    conn.execute(f'SET ROLE "{staff}"')
+    for call in ("gdpr.ensure_erasure_guards('customer')", "gdpr.install_erasure_guards()",
+                 "gdpr.erasure_guard_query('club', 'log_lines', 'UPDATE')"):
+        with pytest.raises(errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(f"SELECT {call}")
+    conn.execute("RESET ROLE")
     installed = conn.execute("SELECT gdpr.install_erasure_guards()").fetchone()[0]
-    assert installed == 10 and conn.execute("SELECT gdpr.install_erasure_guards()").fetchone()[0] == 0
+    assert installed == 20 and conn.execute("SELECT gdpr.install_erasure_guards()").fetchone()[0] == 0  # 10 tables x 2
 
 
 def test_a_schema_the_engine_has_never_seen(conn):

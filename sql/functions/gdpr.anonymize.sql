@@ -418,13 +418,7 @@ BEGIN
         PERFORM gdpr.audit('anonymize_forced', p_kind, v_row.tenant, v_row.subject_key, NULL,
                            jsonb_build_object('holds', v_holds));
     END IF;
-    IF EXISTS (SELECT FROM gdpr.catalog_table t JOIN gdpr.subject_kind k USING (kind)
-                WHERE t.kind = p_kind AND t.link IN ('direct', 'via') AND k.anonymized_column IS NOT NULL
-                  AND NOT EXISTS (SELECT FROM pg_trigger g
-                                   WHERE g.tgrelid = format('%I.%I', t.table_schema, t.table_name)::regclass
-                                     AND g.tgname = 'gdpr_erasure_guard')) THEN
-        PERFORM gdpr.install_erasure_guards(p_kind);  -- a catalog applied after the last migrate
-    END IF;
+    PERFORM gdpr.ensure_erasure_guards(p_kind);  -- a catalog applied after the last migrate
     v_batch := gdpr.erase_batch(p_kind, v_row.tenant, ARRAY[v_row.subject_key], p_reason, NULL, v_category);
     v_hits := COALESCE((v_batch -> 'hits' ->> v_row.subject_key)::bigint, 0);
     RETURN jsonb_build_object(
@@ -475,13 +469,7 @@ BEGIN
         RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
-    IF EXISTS (SELECT FROM gdpr.catalog_table t JOIN gdpr.subject_kind k USING (kind)
-                WHERE t.kind = p_kind AND t.link IN ('direct', 'via') AND k.anonymized_column IS NOT NULL
-                  AND NOT EXISTS (SELECT FROM pg_trigger g
-                                   WHERE g.tgrelid = format('%I.%I', t.table_schema, t.table_name)::regclass
-                                     AND g.tgname = 'gdpr_erasure_guard')) THEN
-        PERFORM gdpr.install_erasure_guards(p_kind);  -- a catalog applied after the last migrate
-    END IF;
+    PERFORM gdpr.ensure_erasure_guards(p_kind);  -- a catalog applied after the last migrate
     -- lock and classify (jsonb, not a temporary table: no catalog churn per batch)
     SELECT COALESCE(jsonb_agg(jsonb_build_object('subject_key', l.subject_key, 'tenant', l.tenant,
                                                  'anonymized', l.anonymized)), '[]')

@@ -1,23 +1,36 @@
--- No new personal rows for an erased subject (GDPR Art. 17 and the seed's promise
+-- No new personal data for an erased subject (GDPR Art. 17 and the seed's promise
 -- that anonymisation is final). gdpr.anonymize locks the subject row FOR UPDATE
 -- first; a booking inserted meanwhile waits on its foreign key check (FOR KEY SHARE)
--- and then lands after the erasure. This guard refuses it with a clear error.
+-- and then lands after the erasure. This guard refuses it with a clear error. An
+-- UPDATE that writes a declared personal column (or the link column) of a row of an
+-- erased subject is refused the same way: a name typed back into an erased
+-- customer's log line, a row re-pointed at an erased customer, a change to a kept
+-- account movement. The update guard locks the subjects of the changed rows
+-- (FOR KEY SHARE), so an update racing an erasure waits for it and then sees it.
 --
--- Why a trigger (design.md prefers constraints): the rule reads another table's
+-- Why triggers (design.md prefers constraints): the rule reads another table's
 -- row (the subject's anonymised-at), which no CHECK or foreign key can express
--- without changing the user's schema. It is kept cheap: one AFTER INSERT trigger per
--- statement with a transition table, one index lookup per inserted row's subject,
--- the query generated from the catalog at install time; no trigger on updates or
--- deletes. gdpr.install_erasure_guards() puts it on every declared direct/via table.
+-- without changing the user's schema. They are kept cheap: one AFTER INSERT and one
+-- AFTER UPDATE trigger per statement with transition tables, index lookups per
+-- changed row's subject, the queries generated from the catalog at install time; no
+-- trigger on deletes. gdpr.install_erasure_guards() puts them on every declared
+-- direct/via table.
 
--- The guard's query for one declared table (NULL when the table is not guarded):
--- the first inserted row whose subject is anonymised, as '<kind> <key>'.
-CREATE OR REPLACE FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name) RETURNS text
+-- The guard's query for one declared table and event ('INSERT' or 'UPDATE'; NULL
+-- when the table is not guarded): the first new or changed row whose subject is
+-- anonymised, as '<kind> <key>'. For UPDATE only rows whose declared columns or link
+-- column changed count (old and new rows paired by the primary key; compared as text,
+-- which every type has; without a primary key every updated row counts).
+CREATE OR REPLACE FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name, p_event text DEFAULT 'INSERT')
+RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_t gdpr.catalog_table;
     v_s gdpr.subject_kind;
     v_src record;
+    v_rows text;
+    v_pk text;
+    v_watched text;
 BEGIN
     SELECT * INTO v_t FROM gdpr.catalog_table WHERE table_schema = p_schema AND table_name = p_table;
     SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = v_t.kind;
@@ -25,28 +38,55 @@ BEGIN
         RETURN NULL;
     END IF;
     SELECT * INTO v_src FROM gdpr.subject_source(p_schema, p_table, 'a');
-    -- FOR KEY SHARE: wait for an erasure in progress, then read its outcome.
+    v_rows := 'gdpr_new_rows a';
+    IF p_event = 'UPDATE' THEN
+        SELECT string_agg(format('o.%1$I = a.%1$I', at.attname), ' AND ' ORDER BY k.n)
+          INTO v_pk
+          FROM pg_catalog.pg_index i, unnest(i.indkey) WITH ORDINALITY AS k(attnum, n), pg_catalog.pg_attribute at
+         WHERE i.indrelid = format('%I.%I', p_schema, p_table)::regclass AND i.indisprimary
+           AND at.attrelid = i.indrelid AND at.attnum = k.attnum;
+        SELECT string_agg(format('%1$s.%2$I::text', '%1$s', w.c), ', ' ORDER BY w.c)
+          INTO v_watched
+          FROM (SELECT c.column_name AS c FROM gdpr.catalog_column c
+                 WHERE c.table_schema = p_schema AND c.table_name = p_table
+                UNION SELECT v_t.link_column) w;
+        IF v_pk IS NOT NULL THEN
+            v_rows := format('(SELECT a.* FROM gdpr_new_rows a WHERE NOT EXISTS (
+                                  SELECT FROM gdpr_old_rows o WHERE %s AND ROW(%s) IS NOT DISTINCT FROM ROW(%s))) a',
+                             v_pk, format(v_watched, 'o'), format(v_watched, 'a'));
+        END IF;
+    END IF;
+    -- FOR KEY SHARE of every subject concerned, once each (not only the anonymised
+    -- ones): a statement racing an erasure waits for it, then reads its outcome (the
+    -- locked row's newest version).
     RETURN format(
-        'SELECT %9$L || '' '' || r.%1$I::text FROM gdpr_new_rows a %2$s, %3$I.%4$I r
-          WHERE %5$s AND r.%1$I = %6$s %7$s AND r.%8$I IS NOT NULL
-          LIMIT 1 FOR KEY SHARE OF r',
-        v_s.key_column, v_src.from_clause, v_s.table_schema, v_s.table_name, v_src.where_clause, v_src.key_expr,
+        'WITH s AS MATERIALIZED (
+             SELECT r.%1$I AS subject_key, r.%2$I AS anonymized FROM %3$I.%4$I r
+              WHERE (%5$s) IN (SELECT %6$s FROM %7$s %8$s WHERE %9$s) FOR KEY SHARE OF r)
+         SELECT %10$L || '' '' || s.subject_key::text FROM s WHERE s.anonymized IS NOT NULL LIMIT 1',
+        v_s.key_column, v_s.anonymized_column, v_s.table_schema, v_s.table_name,
         CASE WHEN v_s.tenant_column IS NOT NULL AND v_src.tenant_expr IS NOT NULL
-             THEN format('AND r.%I = %s', v_s.tenant_column, v_src.tenant_expr) ELSE '' END,
-        v_s.anonymized_column, v_s.kind);
+             THEN format('r.%I, r.%I', v_s.tenant_column, v_s.key_column) ELSE format('r.%I', v_s.key_column) END,
+        CASE WHEN v_s.tenant_column IS NOT NULL AND v_src.tenant_expr IS NOT NULL
+             THEN format('%s, %s', v_src.tenant_expr, v_src.key_expr) ELSE v_src.key_expr END,
+        v_rows, v_src.from_clause, v_src.where_clause, v_s.kind);
 END $$;
-ALTER FUNCTION gdpr.erasure_guard_query(name, name) OWNER TO pgdpr_owner;
-REVOKE ALL ON FUNCTION gdpr.erasure_guard_query(name, name) FROM PUBLIC;
+ALTER FUNCTION gdpr.erasure_guard_query(name, name, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.erasure_guard_query(name, name, text) FROM PUBLIC;
 
 -- The trigger function. Its query comes from the trigger's argument, generated from
 -- the catalog by gdpr.install_erasure_guards (only a role that may EXECUTE this
 -- function, i.e. pgdpr_owner or a superuser, can create a trigger with it), so the
 -- insert path does no catalog lookup.
 CREATE OR REPLACE FUNCTION gdpr.erasure_guard() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    -- the erasure (gdpr.erase_batch) turns hash and merge joins off for its own
+    -- statements; its updates fire this trigger, whose pairing of old and new rows
+    -- (transition tables have no index) needs a hash join, not a nested loop
+    SET enable_hashjoin = on SET enable_mergejoin = on AS $$
 DECLARE
     v_sql text := CASE WHEN TG_NARGS > 0 THEN TG_ARGV[0]
-                       ELSE gdpr.erasure_guard_query(TG_TABLE_SCHEMA, TG_TABLE_NAME) END;
+                       ELSE gdpr.erasure_guard_query(TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP) END;
     v_subject text;
 BEGIN
     IF v_sql IS NULL OR v_sql = '' THEN
@@ -54,7 +94,8 @@ BEGIN
     END IF;
     EXECUTE v_sql INTO v_subject;
     IF v_subject IS NOT NULL THEN
-        RAISE EXCEPTION '% is anonymised: new rows in %.% are refused', v_subject,
+        RAISE EXCEPTION '% is anonymised: % in %.% are refused', v_subject,
+            CASE TG_OP WHEN 'UPDATE' THEN 'changes to its rows' ELSE 'new rows' END,
             quote_ident(TG_TABLE_SCHEMA), quote_ident(TG_TABLE_NAME)
             USING ERRCODE = 'check_violation',
                   HINT = 'The subject was erased (GDPR Art. 17); create a new one instead.';
@@ -64,12 +105,13 @@ END $$;
 ALTER FUNCTION gdpr.erasure_guard() OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard() FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.erasure_guard() IS
-    'Statement trigger: refuses new rows that point at an anonymised subject';
+    'Statement trigger: refuses new rows, and changes to declared columns of rows, of an anonymised subject';
 
--- Put the guard on every declared direct/via table of the kind(s) that lacks it, and
--- renew it where the catalog changed its query. Called by every `pgdpr migrate`
--- (below) and by gdpr.anonymize (a catalog applied after the last migrate);
--- declare_table grants pgdpr_owner TRIGGER for that.
+-- Put the guards (gdpr_erasure_guard on INSERT, gdpr_erasure_guard_update on UPDATE)
+-- on every declared direct/via table of the kind(s) that lacks them, and renew them
+-- where the catalog changed their query. Called by every `pgdpr migrate` (below) and
+-- by gdpr.ensure_erasure_guards (a catalog applied after the last migrate);
+-- declare_table grants pgdpr_owner TRIGGER for that. Returns the triggers (re)created.
 CREATE OR REPLACE FUNCTION gdpr.install_erasure_guards(p_kind text DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -78,23 +120,25 @@ DECLARE
 BEGIN
     FOR v_t IN
         SELECT q.*, g.tgargs AS current_args
-          FROM (SELECT t.table_schema, t.table_name,
+          FROM (SELECT t.table_schema, t.table_name, e.trigger_name, e.event, e.transition,
                        format('%I.%I', t.table_schema, t.table_name)::regclass AS rel,
-                       gdpr.erasure_guard_query(t.table_schema, t.table_name) AS query
-                  FROM gdpr.catalog_table t JOIN gdpr.subject_kind s USING (kind)
+                       gdpr.erasure_guard_query(t.table_schema, t.table_name, e.event) AS query
+                  FROM gdpr.catalog_table t JOIN gdpr.subject_kind s USING (kind),
+                       (VALUES ('gdpr_erasure_guard', 'INSERT', 'NEW TABLE AS gdpr_new_rows'),
+                               ('gdpr_erasure_guard_update', 'UPDATE',
+                                'OLD TABLE AS gdpr_old_rows NEW TABLE AS gdpr_new_rows')) AS e(trigger_name, event, transition)
                  WHERE (p_kind IS NULL OR t.kind = p_kind) AND t.link IN ('direct', 'via')
                    AND s.anonymized_column IS NOT NULL) q
-          LEFT JOIN pg_catalog.pg_trigger g ON g.tgrelid = q.rel AND g.tgname = 'gdpr_erasure_guard'
+          LEFT JOIN pg_catalog.pg_trigger g ON g.tgrelid = q.rel AND g.tgname = q.trigger_name
          WHERE g.tgargs IS DISTINCT FROM convert_to(q.query, 'UTF8') || '\x00'::bytea
     LOOP
         BEGIN
             IF v_t.current_args IS NOT NULL THEN
-                EXECUTE format('DROP TRIGGER gdpr_erasure_guard ON %s', v_t.rel);
+                EXECUTE format('DROP TRIGGER %I ON %s', v_t.trigger_name, v_t.rel);
             END IF;
-            EXECUTE format('CREATE TRIGGER gdpr_erasure_guard AFTER INSERT ON %s
-                            REFERENCING NEW TABLE AS gdpr_new_rows
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s
                             FOR EACH STATEMENT EXECUTE FUNCTION gdpr.erasure_guard(%L)',
-                           v_t.rel, v_t.query);
+                           v_t.trigger_name, v_t.event, v_t.rel, v_t.transition, v_t.query);
             v_n := v_n + 1;
         EXCEPTION WHEN insufficient_privilege THEN
             -- a catalog declared before declare_table granted TRIGGER: the next
@@ -108,6 +152,23 @@ ALTER FUNCTION gdpr.install_erasure_guards(text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.install_erasure_guards(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.install_erasure_guards(text) TO pgdpr_admin;
 COMMENT ON FUNCTION gdpr.install_erasure_guards(text) IS
-    'Install (or renew) the erasure guard trigger on every declared direct/via table';
+    'Install (or renew) the erasure guard triggers (insert, update) on every declared direct/via table';
+
+-- Before an erasure: install the guards where a catalog applied after the last
+-- migrate left a declared table without them (gdpr.anonymize, anonymize_many).
+CREATE OR REPLACE FUNCTION gdpr.ensure_erasure_guards(p_kind text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT FROM gdpr.catalog_table t JOIN gdpr.subject_kind k USING (kind),
+                      (VALUES ('gdpr_erasure_guard'), ('gdpr_erasure_guard_update')) AS e(trigger_name)
+                WHERE t.kind = p_kind AND t.link IN ('direct', 'via') AND k.anonymized_column IS NOT NULL
+                  AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+                                   WHERE g.tgrelid = format('%I.%I', t.table_schema, t.table_name)::regclass
+                                     AND g.tgname = e.trigger_name)) THEN
+        PERFORM gdpr.install_erasure_guards(p_kind);
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.ensure_erasure_guards(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.ensure_erasure_guards(text) FROM PUBLIC;
 
 SELECT gdpr.install_erasure_guards();

@@ -268,13 +268,7 @@ BEGIN
         PERFORM gdpr.audit('anonymize_forced', p_kind, v_row.tenant, v_row.subject_key, NULL,
                            jsonb_build_object('holds', v_holds));
     END IF;
-    IF EXISTS (SELECT FROM gdpr.catalog_table t JOIN gdpr.subject_kind k USING (kind)
-                WHERE t.kind = p_kind AND t.link IN ('direct', 'via') AND k.anonymized_column IS NOT NULL
-                  AND NOT EXISTS (SELECT FROM pg_trigger g
-                                   WHERE g.tgrelid = format('%I.%I', t.table_schema, t.table_name)::regclass
-                                     AND g.tgname = 'gdpr_erasure_guard')) THEN
-        PERFORM gdpr.install_erasure_guards(p_kind);  -- a catalog applied after the last migrate
-    END IF;
+    PERFORM gdpr.ensure_erasure_guards(p_kind);  -- a catalog applied after the last migrate
     v_batch := gdpr.erase_batch(p_kind, v_row.tenant, ARRAY[v_row.subject_key], p_reason, NULL, v_category);
     v_hits := COALESCE((v_batch -> 'hits' ->> v_row.subject_key)::bigint, 0);
     RETURN jsonb_build_object(
@@ -317,13 +311,7 @@ BEGIN
         RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
-    IF EXISTS (SELECT FROM gdpr.catalog_table t JOIN gdpr.subject_kind k USING (kind)
-                WHERE t.kind = p_kind AND t.link IN ('direct', 'via') AND k.anonymized_column IS NOT NULL
-                  AND NOT EXISTS (SELECT FROM pg_trigger g
-                                   WHERE g.tgrelid = format('%I.%I', t.table_schema, t.table_name)::regclass
-                                     AND g.tgname = 'gdpr_erasure_guard')) THEN
-        PERFORM gdpr.install_erasure_guards(p_kind);  -- a catalog applied after the last migrate
-    END IF;
+    PERFORM gdpr.ensure_erasure_guards(p_kind);  -- a catalog applied after the last migrate
     -- lock and classify (jsonb, not a temporary table: no catalog churn per batch)
     SELECT COALESCE(jsonb_agg(jsonb_build_object('subject_key', l.subject_key, 'tenant', l.tenant,
                                                  'anonymized', l.anonymized)), '[]')
@@ -1584,6 +1572,21 @@ CREATE FUNCTION gdpr.enable_rule(p_rule_id bigint) RETURNS void
 $$;
 ALTER FUNCTION gdpr.enable_rule(p_rule_id bigint) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.enable_rule(p_rule_id bigint) IS 'Enable a trigger rule (from the next slot on); audited';
+CREATE FUNCTION gdpr.ensure_erasure_guards(p_kind text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF EXISTS (SELECT FROM gdpr.catalog_table t JOIN gdpr.subject_kind k USING (kind),
+                      (VALUES ('gdpr_erasure_guard'), ('gdpr_erasure_guard_update')) AS e(trigger_name)
+                WHERE t.kind = p_kind AND t.link IN ('direct', 'via') AND k.anonymized_column IS NOT NULL
+                  AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+                                   WHERE g.tgrelid = format('%I.%I', t.table_schema, t.table_name)::regclass
+                                     AND g.tgname = e.trigger_name)) THEN
+        PERFORM gdpr.install_erasure_guards(p_kind);
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.ensure_erasure_guards(p_kind text) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.ensure_tenant_role(p_tenant text) RETURNS name
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1886,10 +1889,12 @@ ALTER FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boole
 CREATE FUNCTION gdpr.erasure_guard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_hashjoin TO 'on'
+    SET enable_mergejoin TO 'on'
     AS $$
 DECLARE
     v_sql text := CASE WHEN TG_NARGS > 0 THEN TG_ARGV[0]
-                       ELSE gdpr.erasure_guard_query(TG_TABLE_SCHEMA, TG_TABLE_NAME) END;
+                       ELSE gdpr.erasure_guard_query(TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP) END;
     v_subject text;
 BEGIN
     IF v_sql IS NULL OR v_sql = '' THEN
@@ -1897,7 +1902,8 @@ BEGIN
     END IF;
     EXECUTE v_sql INTO v_subject;
     IF v_subject IS NOT NULL THEN
-        RAISE EXCEPTION '% is anonymised: new rows in %.% are refused', v_subject,
+        RAISE EXCEPTION '% is anonymised: % in %.% are refused', v_subject,
+            CASE TG_OP WHEN 'UPDATE' THEN 'changes to its rows' ELSE 'new rows' END,
             quote_ident(TG_TABLE_SCHEMA), quote_ident(TG_TABLE_NAME)
             USING ERRCODE = 'check_violation',
                   HINT = 'The subject was erased (GDPR Art. 17); create a new one instead.';
@@ -1905,8 +1911,8 @@ BEGIN
     RETURN NULL;
 END $$;
 ALTER FUNCTION gdpr.erasure_guard() OWNER TO pgdpr_owner;
-COMMENT ON FUNCTION gdpr.erasure_guard() IS 'Statement trigger: refuses new rows that point at an anonymised subject';
-CREATE FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name) RETURNS text
+COMMENT ON FUNCTION gdpr.erasure_guard() IS 'Statement trigger: refuses new rows, and changes to declared columns of rows, of an anonymised subject';
+CREATE FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name, p_event text DEFAULT 'INSERT'::text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -1914,6 +1920,9 @@ DECLARE
     v_t gdpr.catalog_table;
     v_s gdpr.subject_kind;
     v_src record;
+    v_rows text;
+    v_pk text;
+    v_watched text;
 BEGIN
     SELECT * INTO v_t FROM gdpr.catalog_table WHERE table_schema = p_schema AND table_name = p_table;
     SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = v_t.kind;
@@ -1921,17 +1930,40 @@ BEGIN
         RETURN NULL;
     END IF;
     SELECT * INTO v_src FROM gdpr.subject_source(p_schema, p_table, 'a');
-    -- FOR KEY SHARE: wait for an erasure in progress, then read its outcome.
+    v_rows := 'gdpr_new_rows a';
+    IF p_event = 'UPDATE' THEN
+        SELECT string_agg(format('o.%1$I = a.%1$I', at.attname), ' AND ' ORDER BY k.n)
+          INTO v_pk
+          FROM pg_catalog.pg_index i, unnest(i.indkey) WITH ORDINALITY AS k(attnum, n), pg_catalog.pg_attribute at
+         WHERE i.indrelid = format('%I.%I', p_schema, p_table)::regclass AND i.indisprimary
+           AND at.attrelid = i.indrelid AND at.attnum = k.attnum;
+        SELECT string_agg(format('%1$s.%2$I::text', '%1$s', w.c), ', ' ORDER BY w.c)
+          INTO v_watched
+          FROM (SELECT c.column_name AS c FROM gdpr.catalog_column c
+                 WHERE c.table_schema = p_schema AND c.table_name = p_table
+                UNION SELECT v_t.link_column) w;
+        IF v_pk IS NOT NULL THEN
+            v_rows := format('(SELECT a.* FROM gdpr_new_rows a WHERE NOT EXISTS (
+                                  SELECT FROM gdpr_old_rows o WHERE %s AND ROW(%s) IS NOT DISTINCT FROM ROW(%s))) a',
+                             v_pk, format(v_watched, 'o'), format(v_watched, 'a'));
+        END IF;
+    END IF;
+    -- FOR KEY SHARE of every subject concerned, once each (not only the anonymised
+    -- ones): a statement racing an erasure waits for it, then reads its outcome (the
+    -- locked row's newest version).
     RETURN format(
-        'SELECT %9$L || '' '' || r.%1$I::text FROM gdpr_new_rows a %2$s, %3$I.%4$I r
-          WHERE %5$s AND r.%1$I = %6$s %7$s AND r.%8$I IS NOT NULL
-          LIMIT 1 FOR KEY SHARE OF r',
-        v_s.key_column, v_src.from_clause, v_s.table_schema, v_s.table_name, v_src.where_clause, v_src.key_expr,
+        'WITH s AS MATERIALIZED (
+             SELECT r.%1$I AS subject_key, r.%2$I AS anonymized FROM %3$I.%4$I r
+              WHERE (%5$s) IN (SELECT %6$s FROM %7$s %8$s WHERE %9$s) FOR KEY SHARE OF r)
+         SELECT %10$L || '' '' || s.subject_key::text FROM s WHERE s.anonymized IS NOT NULL LIMIT 1',
+        v_s.key_column, v_s.anonymized_column, v_s.table_schema, v_s.table_name,
         CASE WHEN v_s.tenant_column IS NOT NULL AND v_src.tenant_expr IS NOT NULL
-             THEN format('AND r.%I = %s', v_s.tenant_column, v_src.tenant_expr) ELSE '' END,
-        v_s.anonymized_column, v_s.kind);
+             THEN format('r.%I, r.%I', v_s.tenant_column, v_s.key_column) ELSE format('r.%I', v_s.key_column) END,
+        CASE WHEN v_s.tenant_column IS NOT NULL AND v_src.tenant_expr IS NOT NULL
+             THEN format('%s, %s', v_src.tenant_expr, v_src.key_expr) ELSE v_src.key_expr END,
+        v_rows, v_src.from_clause, v_src.where_clause, v_s.kind);
 END $_$;
-ALTER FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name) OWNER TO pgdpr_owner;
+ALTER FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name, p_event text) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2554,23 +2586,25 @@ DECLARE
 BEGIN
     FOR v_t IN
         SELECT q.*, g.tgargs AS current_args
-          FROM (SELECT t.table_schema, t.table_name,
+          FROM (SELECT t.table_schema, t.table_name, e.trigger_name, e.event, e.transition,
                        format('%I.%I', t.table_schema, t.table_name)::regclass AS rel,
-                       gdpr.erasure_guard_query(t.table_schema, t.table_name) AS query
-                  FROM gdpr.catalog_table t JOIN gdpr.subject_kind s USING (kind)
+                       gdpr.erasure_guard_query(t.table_schema, t.table_name, e.event) AS query
+                  FROM gdpr.catalog_table t JOIN gdpr.subject_kind s USING (kind),
+                       (VALUES ('gdpr_erasure_guard', 'INSERT', 'NEW TABLE AS gdpr_new_rows'),
+                               ('gdpr_erasure_guard_update', 'UPDATE',
+                                'OLD TABLE AS gdpr_old_rows NEW TABLE AS gdpr_new_rows')) AS e(trigger_name, event, transition)
                  WHERE (p_kind IS NULL OR t.kind = p_kind) AND t.link IN ('direct', 'via')
                    AND s.anonymized_column IS NOT NULL) q
-          LEFT JOIN pg_catalog.pg_trigger g ON g.tgrelid = q.rel AND g.tgname = 'gdpr_erasure_guard'
+          LEFT JOIN pg_catalog.pg_trigger g ON g.tgrelid = q.rel AND g.tgname = q.trigger_name
          WHERE g.tgargs IS DISTINCT FROM convert_to(q.query, 'UTF8') || '\x00'::bytea
     LOOP
         BEGIN
             IF v_t.current_args IS NOT NULL THEN
-                EXECUTE format('DROP TRIGGER gdpr_erasure_guard ON %s', v_t.rel);
+                EXECUTE format('DROP TRIGGER %I ON %s', v_t.trigger_name, v_t.rel);
             END IF;
-            EXECUTE format('CREATE TRIGGER gdpr_erasure_guard AFTER INSERT ON %s
-                            REFERENCING NEW TABLE AS gdpr_new_rows
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s
                             FOR EACH STATEMENT EXECUTE FUNCTION gdpr.erasure_guard(%L)',
-                           v_t.rel, v_t.query);
+                           v_t.trigger_name, v_t.event, v_t.rel, v_t.transition, v_t.query);
             v_n := v_n + 1;
         EXCEPTION WHEN insufficient_privilege THEN
             -- a catalog declared before declare_table granted TRIGGER: the next
@@ -2581,7 +2615,7 @@ BEGIN
     RETURN v_n;
 END $$;
 ALTER FUNCTION gdpr.install_erasure_guards(p_kind text) OWNER TO pgdpr_owner;
-COMMENT ON FUNCTION gdpr.install_erasure_guards(p_kind text) IS 'Install (or renew) the erasure guard trigger on every declared direct/via table';
+COMMENT ON FUNCTION gdpr.install_erasure_guards(p_kind text) IS 'Install (or renew) the erasure guard triggers (insert, update) on every declared direct/via table';
 CREATE FUNCTION gdpr.install_salt() RETURNS bytea
     LANGUAGE sql STABLE
     AS $$
@@ -6242,10 +6276,11 @@ GRANT ALL ON FUNCTION gdpr.disable_rule(p_rule_id bigint) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.enable_rule(p_rule_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.enable_rule(p_rule_id bigint) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.enable_rule(p_rule_id bigint) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.ensure_erasure_guards(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erase_batch(p_kind text, p_tenant text, p_keys text[], p_reason text, p_rule_id bigint, p_category text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard() FROM PUBLIC;
-REVOKE ALL ON FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name, p_event text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_erasure;
 GRANT ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_admin;
