@@ -65,15 +65,29 @@ def make_staff(conn, club: int, *roles: str) -> str:
     return name
 
 
-def waits_for_a_lock(conn, pid, seconds=5.0) -> bool:
-    """Whether backend `pid` comes to wait for a lock within `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
-                        (pid,)).fetchone()[0] == "Lock":
-            return True
+def blocked_call(observer, session, sql, params, holder, what: str) -> dict:
+    """Run `sql` on `session` (autocommit) in a thread while `holder` keeps its
+    transaction open; assert that the call comes to wait for a lock (watched from
+    `observer`), then commit `holder`. Returns {"rows": ...} or {"error": exception}."""
+    outcome = {}
+
+    def call():
+        try:
+            outcome["rows"] = session.execute(sql, params).fetchall()
+        except psycopg.Error as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    deadline, waiting = time.monotonic() + 5.0, False
+    while not waiting and time.monotonic() < deadline:
+        waiting = observer.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+                                   (session.info.backend_pid,)).fetchone()[0]
         time.sleep(0.05)
-    return False
+    holder.commit()
+    thread.join(10)
+    assert waiting, f"{what} should wait for the other session"
+    return outcome
 
 
 @pytest.fixture
@@ -230,24 +244,9 @@ def test_bookings_race(club, db_dsn):
               "VALUES (1, %s, now() + interval '1 day', 2, 'late booking')")
     conn.execute(insert, (subject.id,))  # lands before: must be erased too
 
-    outcome = {}
     with psycopg.connect(db_dsn) as eraser, psycopg.connect(db_dsn, autocommit=True) as booker:
         eraser.execute("SELECT gdpr.anonymize('customer', %s, 'race')", (str(subject.id),))
-        pid = booker.info.backend_pid
-
-        def book():
-            try:
-                booker.execute(insert, (subject.id,))
-                outcome["ok"] = True
-            except psycopg.Error as exc:
-                outcome["error"] = exc
-
-        thread = threading.Thread(target=book)
-        thread.start()
-        assert waits_for_a_lock(conn, pid), "the booking should wait for the erasure"
-        eraser.commit()
-        thread.join(10)
-    assert "ok" not in outcome
+        outcome = blocked_call(conn, booker, insert, (subject.id,), eraser, "the booking")
     error = outcome["error"]
     assert isinstance(error, errors.CheckViolation)
     assert f"customer {subject.id} is anonymised" in str(error)
@@ -268,25 +267,12 @@ def test_a_log_line_written_during_the_erasure_is_scrubbed(club, db_dsn):
     subject = make_customer(conn, 1, first_name="Ingeborg", last_name="Ørnsholt")
     line = conn.execute("INSERT INTO club.log_lines (club_id, customer_id, text) "
                         "VALUES (1, %s, 'intet her') RETURNING id", (subject.id,)).fetchone()[0]
-    outcome = {}
     with psycopg.connect(db_dsn) as writer, psycopg.connect(db_dsn, autocommit=True) as eraser:
         writer.execute("UPDATE club.log_lines SET text = 'ringede: Ingeborg Ørnsholt' WHERE id = %s", (line,))
-        pid = eraser.info.backend_pid
-
-        def erase():
-            try:
-                outcome["summary"] = eraser.execute("SELECT gdpr.anonymize('customer', %s, 'race')",
-                                                    (str(subject.id),)).fetchone()[0]
-            except psycopg.Error as exc:
-                outcome["error"] = exc
-
-        thread = threading.Thread(target=erase)
-        thread.start()
-        assert waits_for_a_lock(conn, pid), "the erasure should wait for the session writing the log line"
-        writer.commit()
-        thread.join(10)
+        outcome = blocked_call(conn, eraser, "SELECT gdpr.anonymize('customer', %s, 'race')", (str(subject.id),),
+                               writer, "the erasure")
     assert "error" not in outcome, outcome
-    assert outcome["summary"]["proof"]["verdict"] == "erased"
+    assert outcome["rows"][0][0]["proof"]["verdict"] == "erased"
     assert conn.execute("SELECT text FROM club.log_lines WHERE id = %s", (line,)).fetchone()[0] == \
         "ringede: [anonymiseret]"
 
@@ -326,26 +312,11 @@ def test_an_update_racing_the_erasure_is_refused_after_it(club, db_dsn):
     conn = club
     conn.execute("SELECT gdpr.install_erasure_guards()")
     subject = make_customer(conn, 1, first_name="Ingeborg", last_name="Ørnsholt")
-    outcome = {}
     with psycopg.connect(db_dsn) as eraser, psycopg.connect(db_dsn, autocommit=True) as writer:
         eraser.execute("SELECT gdpr.anonymize('customer', %s, 'race')", (str(subject.id),))
-        pid = writer.info.backend_pid
-
-        def write():
-            try:
-                writer.execute("UPDATE club.log_lines SET text = 'ringede: Ingeborg Ørnsholt' WHERE customer_id = %s",
-                               (subject.id,))
-                outcome["ok"] = True
-            except psycopg.Error as exc:
-                outcome["error"] = exc
-
-        thread = threading.Thread(target=write)
-        thread.start()
-        assert waits_for_a_lock(conn, pid), "the update should wait for the erasure"
-        eraser.commit()
-        thread.join(10)
-    assert "ok" not in outcome
-    assert isinstance(outcome["error"], errors.CheckViolation)
+        outcome = blocked_call(conn, writer, "UPDATE club.log_lines SET text = 'ringede: Ingeborg Ørnsholt' "
+                               "WHERE customer_id = %s", (subject.id,), eraser, "the update")
+    assert isinstance(outcome.get("error"), errors.CheckViolation), outcome
     assert text_hits(conn, ["Ingeborg", "Ørnsholt"], exclude_retained_of=subject.id) == []
 
 
