@@ -1922,7 +1922,8 @@ DECLARE
     v_src record;
     v_rows text;
     v_pk text;
-    v_watched text;
+    v_watched_old text;
+    v_watched_new text;
 BEGIN
     SELECT * INTO v_t FROM gdpr.catalog_table WHERE table_schema = p_schema AND table_name = p_table;
     SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = v_t.kind;
@@ -1937,15 +1938,16 @@ BEGIN
           FROM pg_catalog.pg_index i, unnest(i.indkey) WITH ORDINALITY AS k(attnum, n), pg_catalog.pg_attribute at
          WHERE i.indrelid = format('%I.%I', p_schema, p_table)::regclass AND i.indisprimary
            AND at.attrelid = i.indrelid AND at.attnum = k.attnum;
-        SELECT string_agg(format('%1$s.%2$I::text', '%1$s', w.c), ', ' ORDER BY w.c)
-          INTO v_watched
+        SELECT string_agg(format('o.%I::text', w.c), ', ' ORDER BY w.c),
+               string_agg(format('a.%I::text', w.c), ', ' ORDER BY w.c)
+          INTO v_watched_old, v_watched_new
           FROM (SELECT c.column_name AS c FROM gdpr.catalog_column c
                  WHERE c.table_schema = p_schema AND c.table_name = p_table
                 UNION SELECT v_t.link_column) w;
         IF v_pk IS NOT NULL THEN
             v_rows := format('(SELECT a.* FROM gdpr_new_rows a WHERE NOT EXISTS (
                                   SELECT FROM gdpr_old_rows o WHERE %s AND ROW(%s) IS NOT DISTINCT FROM ROW(%s))) a',
-                             v_pk, format(v_watched, 'o'), format(v_watched, 'a'));
+                             v_pk, v_watched_old, v_watched_new);
         END IF;
     END IF;
     -- FOR KEY SHARE of every subject concerned, once each (not only the anonymised
