@@ -320,6 +320,55 @@ def test_an_update_racing_the_erasure_is_refused_after_it(club, db_dsn):
     assert text_hits(conn, ["Ingeborg", "Ørnsholt"], exclude_retained_of=subject.id) == []
 
 
+VIA_SCHEMA = """
+    CREATE SCHEMA shop;
+    CREATE TABLE shop.people (handle text PRIMARY KEY, full_name text, erased_at timestamptz);
+    CREATE TABLE shop.orders (id int PRIMARY KEY, order_no text UNIQUE NOT NULL, person text REFERENCES shop.people,
+                              note text);
+    CREATE TABLE shop.order_lines (id int PRIMARY KEY, order_no text REFERENCES shop.orders (order_no)
+                                       ON UPDATE CASCADE, comment text);
+    INSERT INTO shop.people VALUES ('x', 'Asger Bøgh', NULL), ('y', 'Carla Holm', NULL);
+    INSERT INTO shop.orders VALUES (10, 'A-10', 'x', 'Ring til Asger'), (11, 'A-11', 'x', NULL), (20, 'A-20', 'y', 'Carla');
+    INSERT INTO shop.order_lines VALUES (100, 'A-10', 'gave'), (200, 'A-20', 'til Asger Bøgh'), (300, 'A-20', 'kort');
+    SELECT gdpr.declare_subject('buyer', 'shop', 'people', 'handle', NULL, ARRAY['full_name']::name[], 'erased_at', 'shop');
+    SELECT gdpr.declare_table('shop', 'people', 'buyer', 'root', 'anonymize', 'K', 'B', 'sales', 'contract', '3 years');
+    SELECT gdpr.declare_column('shop', 'people', 'full_name', 'name', 'constant', false, 'Anonymiseret');
+    SELECT gdpr.declare_table('shop', 'orders', 'buyer', 'direct', 'anonymize', 'O', 'O', 'sales', 'contract',
+                              '5 years', p_link_column => 'person');
+    SELECT gdpr.declare_column('shop', 'orders', 'note', 'free_text', 'redact');
+    SELECT gdpr.declare_table('shop', 'order_lines', 'buyer', 'via', 'anonymize', 'L', 'L', 'sales', 'contract',
+                              '5 years', p_link_column => 'order_no', p_parent_schema => 'shop',
+                              p_parent_table => 'orders', p_parent_column => 'order_no');
+    SELECT gdpr.declare_column('shop', 'order_lines', 'comment', 'free_text', 'redact');
+    SELECT gdpr.install_erasure_guards();
+"""
+
+
+def test_via_rows_cannot_be_moved_onto_an_erased_subject(conn, db_dsn):
+    """A via table (order lines, linked to the buyer through their order): a line moved
+    onto the order of a buyer being erased waits for the erasure and is refused (the
+    guard locks the buyer: the line's foreign key locks only the order). Afterwards
+    neither a line nor an order's number can be moved onto the erased buyer."""
+    conn.execute(VIA_SCHEMA)
+    with psycopg.connect(db_dsn) as eraser, psycopg.connect(db_dsn, autocommit=True) as writer:
+        eraser.execute("SELECT gdpr.anonymize('buyer', 'x', 'race')")
+        outcome = blocked_call(conn, writer, "UPDATE shop.order_lines SET order_no = 'A-10' WHERE id = 200", None,
+                               eraser, "the move")
+    assert isinstance(outcome.get("error"), errors.CheckViolation), outcome
+    assert "buyer x is anonymised: changes to its rows in shop.order_lines are refused" in str(outcome["error"])
+    for sql in ("UPDATE shop.order_lines SET order_no = 'A-10' WHERE id = 300",
+                "UPDATE shop.order_lines SET comment = 'Asger' WHERE id = 100",
+                # a new number for the erased buyer's order (the first step of handing it
+                # to another buyer's lines)
+                "UPDATE shop.orders SET order_no = 'A-99' WHERE id = 10",
+                "UPDATE shop.orders SET order_no = 'A-12' WHERE id = 11"):  # no lines: the order's own guard
+        with pytest.raises(errors.CheckViolation), conn.transaction():
+            conn.execute(sql)
+    assert conn.execute("UPDATE shop.order_lines SET comment = 'kort (ny)' WHERE id = 300").rowcount == 1
+    assert conn.execute("UPDATE shop.orders SET order_no = 'A-21' WHERE id = 20").rowcount == 1  # cascades
+    assert conn.execute("SELECT gdpr.verify_erased('buyer', 'x')").fetchone()[0]["verdict"] == "erased"
+
+
 def test_legal_hold_blocks_force_is_audited(club):
     conn = club
     subject = make_customer(conn, 1)

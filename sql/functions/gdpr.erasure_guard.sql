@@ -5,8 +5,8 @@
 -- UPDATE that writes a declared personal column (or the link column) of a row of an
 -- erased subject is refused the same way: a name typed back into an erased
 -- customer's log line, a row re-pointed at an erased customer, a change to a kept
--- account movement. The update guard locks the subjects of the changed rows
--- (FOR KEY SHARE), so an update racing an erasure waits for it and then sees it.
+-- account movement. A write racing an erasure waits for it and is then refused
+-- (see the locking note in gdpr.erasure_guard_query).
 --
 -- Why triggers (design.md prefers constraints): the rule reads another table's
 -- row (the subject's anonymised-at), which no CHECK or foreign key can express
@@ -49,29 +49,40 @@ BEGIN
         SELECT string_agg(format('o.%I::text', w.c), ', ' ORDER BY w.c),
                string_agg(format('a.%I::text', w.c), ', ' ORDER BY w.c)
           INTO v_watched_old, v_watched_new
-          FROM (SELECT c.column_name AS c FROM gdpr.catalog_column c
+          FROM (SELECT c.column_name AS c FROM gdpr.catalog_column c  -- the declared columns,
                  WHERE c.table_schema = p_schema AND c.table_name = p_table
-                UNION SELECT v_t.link_column) w;
+                UNION SELECT v_t.link_column                               -- the link,
+                UNION SELECT v_s.tenant_column WHERE v_src.tenant_expr LIKE 'a.%'  -- the row's own tenant,
+                UNION SELECT c.parent_column FROM gdpr.catalog_table c     -- and what via rows link by
+                 WHERE c.parent_schema = p_schema AND c.parent_name = p_table AND c.link = 'via') w
+         WHERE w.c IS NOT NULL;
         IF v_pk IS NOT NULL THEN
             v_rows := format('(SELECT a.* FROM gdpr_new_rows a WHERE NOT EXISTS (
                                   SELECT FROM gdpr_old_rows o WHERE %s AND ROW(%s) IS NOT DISTINCT FROM ROW(%s))) a',
                              v_pk, v_watched_old, v_watched_new);
         END IF;
     END IF;
-    -- FOR KEY SHARE of every subject concerned, once each (not only the anonymised
-    -- ones): a statement racing an erasure waits for it, then reads its outcome (the
-    -- locked row's newest version).
+    -- A statement racing an erasure must wait for it and then read its outcome. On a
+    -- direct table it does without this query: a new or re-pointed row's foreign-key
+    -- check locks the subject row (FOR KEY SHARE, waiting for the erasure's FOR
+    -- UPDATE), and a changed row of the subject waits on the erasure's own rewrite of
+    -- it. A via row's foreign key locks only its parent row, which the erasure's
+    -- update does not block: there the query locks the subjects concerned (once each,
+    -- FOR KEY SHARE) and reads the locked rows' newest version. Only there: the lock
+    -- is taken after the statement's own row locks, the erasure's order reversed, so
+    -- a multi-row update racing an erasure can deadlock with it.
     RETURN format(
         'WITH s AS MATERIALIZED (
              SELECT r.%1$I AS subject_key, r.%2$I AS anonymized FROM %3$I.%4$I r
-              WHERE (%5$s) IN (SELECT %6$s FROM %7$s %8$s WHERE %9$s) FOR KEY SHARE OF r)
+              WHERE (%5$s) IN (SELECT %6$s FROM %7$s %8$s WHERE %9$s) %11$s)
          SELECT %10$L || '' '' || s.subject_key::text FROM s WHERE s.anonymized IS NOT NULL LIMIT 1',
         v_s.key_column, v_s.anonymized_column, v_s.table_schema, v_s.table_name,
         CASE WHEN v_s.tenant_column IS NOT NULL AND v_src.tenant_expr IS NOT NULL
              THEN format('r.%I, r.%I', v_s.tenant_column, v_s.key_column) ELSE format('r.%I', v_s.key_column) END,
         CASE WHEN v_s.tenant_column IS NOT NULL AND v_src.tenant_expr IS NOT NULL
              THEN format('%s, %s', v_src.tenant_expr, v_src.key_expr) ELSE v_src.key_expr END,
-        v_rows, v_src.from_clause, v_src.where_clause, v_s.kind);
+        v_rows, v_src.from_clause, v_src.where_clause, v_s.kind,
+        CASE WHEN v_t.link = 'via' THEN 'FOR KEY SHARE OF r' ELSE '' END);
 END $$;
 ALTER FUNCTION gdpr.erasure_guard_query(name, name, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard_query(name, name, text) FROM PUBLIC;
