@@ -547,6 +547,7 @@ def test_guard_function_cannot_be_borrowed(club):
     staff = make_staff(conn, 1, "pgdpr_staff", "pgdpr_erasure")
     conn.execute(f'SET ROLE "{staff}"')
     for call in ("gdpr.ensure_erasure_guards('customer')", "gdpr.install_erasure_guards()",
+                 "gdpr.erasure_guard_targets('customer')",
                  "gdpr.erasure_guard_query('club', 'log_lines', 'UPDATE')"):
         with pytest.raises(errors.InsufficientPrivilege), conn.transaction():
             conn.execute(f"SELECT {call}")

@@ -1577,12 +1577,9 @@ CREATE FUNCTION gdpr.ensure_erasure_guards(p_kind text) RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    IF EXISTS (SELECT FROM gdpr.catalog_table t JOIN gdpr.subject_kind k USING (kind),
-                      (VALUES ('gdpr_erasure_guard'), ('gdpr_erasure_guard_update')) AS e(trigger_name)
-                WHERE t.kind = p_kind AND t.link IN ('direct', 'via') AND k.anonymized_column IS NOT NULL
-                  AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
-                                   WHERE g.tgrelid = format('%I.%I', t.table_schema, t.table_name)::regclass
-                                     AND g.tgname = e.trigger_name)) THEN
+    IF EXISTS (SELECT FROM gdpr.erasure_guard_targets(p_kind) e
+                WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+                                   WHERE g.tgrelid = e.rel AND g.tgname = e.trigger_name)) THEN
         PERFORM gdpr.install_erasure_guards(p_kind);
     END IF;
 END $$;
@@ -1924,6 +1921,7 @@ DECLARE
     v_pk text;
     v_watched_old text;
     v_watched_new text;
+    v_tenanted boolean;  -- rows and subjects are matched on the tenant too
 BEGIN
     SELECT * INTO v_t FROM gdpr.catalog_table WHERE table_schema = p_schema AND table_name = p_table;
     SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = v_t.kind;
@@ -1931,6 +1929,7 @@ BEGIN
         RETURN NULL;
     END IF;
     SELECT * INTO v_src FROM gdpr.subject_source(p_schema, p_table, 'a');
+    v_tenanted := v_s.tenant_column IS NOT NULL AND v_src.tenant_expr IS NOT NULL;
     v_rows := 'gdpr_new_rows a';
     IF p_event = 'UPDATE' THEN
         SELECT string_agg(format('o.%1$I = a.%1$I', at.attname), ' AND ' ORDER BY k.n)
@@ -1969,14 +1968,26 @@ BEGIN
               WHERE (%5$s) IN (SELECT %6$s FROM %7$s %8$s WHERE %9$s) %11$s)
          SELECT %10$L || '' '' || s.subject_key::text FROM s WHERE s.anonymized IS NOT NULL LIMIT 1',
         v_s.key_column, v_s.anonymized_column, v_s.table_schema, v_s.table_name,
-        CASE WHEN v_s.tenant_column IS NOT NULL AND v_src.tenant_expr IS NOT NULL
-             THEN format('r.%I, r.%I', v_s.tenant_column, v_s.key_column) ELSE format('r.%I', v_s.key_column) END,
-        CASE WHEN v_s.tenant_column IS NOT NULL AND v_src.tenant_expr IS NOT NULL
-             THEN format('%s, %s', v_src.tenant_expr, v_src.key_expr) ELSE v_src.key_expr END,
+        CASE WHEN v_tenanted THEN format('r.%I, r.%I', v_s.tenant_column, v_s.key_column)
+             ELSE format('r.%I', v_s.key_column) END,
+        CASE WHEN v_tenanted THEN format('%s, %s', v_src.tenant_expr, v_src.key_expr) ELSE v_src.key_expr END,
         v_rows, v_src.from_clause, v_src.where_clause, v_s.kind,
         CASE WHEN v_t.link = 'via' THEN 'FOR KEY SHARE OF r' ELSE '' END);
 END $_$;
 ALTER FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name, p_event text) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.erasure_guard_targets(p_kind text) RETURNS TABLE(table_schema name, table_name name, rel regclass, trigger_name name, event text, transition text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT t.table_schema, t.table_name, format('%I.%I', t.table_schema, t.table_name)::regclass,
+           e.trigger_name, e.event, e.transition
+      FROM gdpr.catalog_table t JOIN gdpr.subject_kind s USING (kind),
+           (VALUES ('gdpr_erasure_guard'::name, 'INSERT', 'NEW TABLE AS gdpr_new_rows'),
+                   ('gdpr_erasure_guard_update'::name, 'UPDATE',
+                    'OLD TABLE AS gdpr_old_rows NEW TABLE AS gdpr_new_rows')) AS e(trigger_name, event, transition)
+     WHERE (p_kind IS NULL OR t.kind = p_kind) AND t.link IN ('direct', 'via') AND s.anonymized_column IS NOT NULL
+$$;
+ALTER FUNCTION gdpr.erasure_guard_targets(p_kind text) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2599,15 +2610,8 @@ DECLARE
 BEGIN
     FOR v_t IN
         SELECT q.*, g.tgargs AS current_args
-          FROM (SELECT t.table_schema, t.table_name, e.trigger_name, e.event, e.transition,
-                       format('%I.%I', t.table_schema, t.table_name)::regclass AS rel,
-                       gdpr.erasure_guard_query(t.table_schema, t.table_name, e.event) AS query
-                  FROM gdpr.catalog_table t JOIN gdpr.subject_kind s USING (kind),
-                       (VALUES ('gdpr_erasure_guard', 'INSERT', 'NEW TABLE AS gdpr_new_rows'),
-                               ('gdpr_erasure_guard_update', 'UPDATE',
-                                'OLD TABLE AS gdpr_old_rows NEW TABLE AS gdpr_new_rows')) AS e(trigger_name, event, transition)
-                 WHERE (p_kind IS NULL OR t.kind = p_kind) AND t.link IN ('direct', 'via')
-                   AND s.anonymized_column IS NOT NULL) q
+          FROM (SELECT e.*, gdpr.erasure_guard_query(e.table_schema, e.table_name, e.event) AS query
+                  FROM gdpr.erasure_guard_targets(p_kind) e) q
           LEFT JOIN pg_catalog.pg_trigger g ON g.tgrelid = q.rel AND g.tgname = q.trigger_name
          WHERE g.tgargs IS DISTINCT FROM convert_to(q.query, 'UTF8') || '\x00'::bytea
     LOOP
@@ -6294,6 +6298,7 @@ REVOKE ALL ON FUNCTION gdpr.erase_batch(p_kind text, p_tenant text, p_keys text[
 REVOKE ALL ON FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name, p_event text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.erasure_guard_targets(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_erasure;
 GRANT ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_admin;
