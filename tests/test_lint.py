@@ -150,3 +150,90 @@ def test_gdpr_tables_are_not_readable_by_staff(conn):
                    OR has_table_privilege('pgdpr_support', c.oid, 'SELECT')
                    OR has_table_privilege('pgdpr_staff', c.oid, 'INSERT'))""").fetchall()
     assert rows == []
+
+
+# SQL the parser resolves through the caller's search_path when it inlines a function:
+# an operator, a function name, a type name, and the constructs that look up "=" or
+# "~~" by name (IN, NULLIF, LIKE, BETWEEN, IS DISTINCT FROM, simple CASE).
+_SQL_WORDS = {
+    "select", "from", "where", "and", "or", "not", "case", "when", "then", "else", "end", "as", "on", "join",
+    "left", "exists", "coalesce", "greatest", "least", "array", "values", "row", "limit", "order", "by",
+    "group", "having", "distinct", "lateral", "union", "all", "with", "is", "null", "true", "false", "cross",
+    "filter", "over", "partition", "offset", "current_user", "session_user", "inner", "asc", "desc",
+    "qualified_operator",
+}
+_BY_NAME = re.compile(r"\b(in|nullif|like|ilike|similar|between|any|some)\s*\(|\bis\s+(not\s+)?distinct\b"
+                      r"|\b(like|ilike)\b|\bcase\s+(?!when\b)", re.I)
+
+
+def unqualified_names(body: str) -> list[str]:
+    """What in a SQL function body would resolve through the caller's search_path."""
+    text = re.sub(r"--[^\n]*", " ", body)
+    text = re.sub(r"'(?:[^']|'')*'", "''", text)       # string literals
+    text = re.sub(r'"(?:[^"]|"")*"', "x", text)          # quoted identifiers
+    text = re.sub(r"OPERATOR\s*\(\s*pg_catalog\.[^)\s]+\s*\)", " qualified_operator ", text, flags=re.I)
+    text = re.sub(r"\(\s*\*\s*\)", "()", text)          # count(*)
+    text = re.sub(r"\b\w+\.\*", "x", text)               # t.*
+    problems = [m.group(0).strip() for m in _BY_NAME.finditer(text)]
+    problems += [m.group(0) for m in re.finditer(r"(?<!:)::\s*(?!pg_catalog\.|gdpr\.)[a-z_]\w*", text, re.I)]
+    text = re.sub(r"::\s*\w+\.\w+(\[\])?", " ", text)
+    problems += [m.group(0) for m in re.finditer(r"[-+*/<>=~!@#%^&|`?]+", text)]
+    problems += [f"{m.group(1)}(" for m in re.finditer(r"(?<![\w.$])([a-z_]\w*)\s*\(", text, re.I)
+                 if m.group(1).lower() not in _SQL_WORDS]
+    return problems
+
+
+def masking_path_functions(conn) -> list[tuple[str, str]]:
+    """The inlinable SQL functions (no SET clause) that the masking views and the
+    row-security policies call, directly or through one another."""
+    return conn.execute(
+        r"""WITH RECURSIVE direct AS (
+                SELECT d.refobjid AS fn FROM pg_depend d
+                  JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                  JOIN pg_class c ON c.oid = r.ev_class AND c.relkind = 'v'
+                  JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname LIKE '%\_app'
+                 WHERE d.refclassid = 'pg_proc'::regclass
+                UNION
+                SELECT d.refobjid FROM pg_depend d
+                 WHERE d.classid = 'pg_policy'::regclass AND d.refclassid = 'pg_proc'::regclass),
+            reach AS (
+                SELECT p.oid, p.prosrc FROM pg_proc p JOIN direct ON direct.fn = p.oid
+                 WHERE p.pronamespace = 'gdpr'::regnamespace
+                UNION
+                SELECT q.oid, q.prosrc FROM reach, pg_proc q
+                 WHERE q.pronamespace = 'gdpr'::regnamespace
+                   AND reach.prosrc ~ ('\mgdpr\.' || q.proname || '\s*\('))
+            SELECT p.oid::regprocedure::text, p.prosrc FROM reach JOIN pg_proc p ON p.oid = reach.oid
+             WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'sql') AND p.proconfig IS NULL
+             ORDER BY 1""").fetchall()
+
+
+def test_inlined_functions_name_every_operator_function_and_type_with_its_schema(conn):
+    """A function inlined into a view or policy is parsed with the querying role's
+    search_path: its own "=" or substr() earlier in the path would change what the
+    view shows. Every such function qualifies all it uses."""
+    functions = masking_path_functions(conn)
+    names = {f for f, _ in functions}
+    assert {"gdpr.current_tenant()", "gdpr.render_sensitive(text,text)", "gdpr.render_free_text(text,text)",
+            "gdpr.role_tenant(oid)"} <= names
+    assert {f: unqualified_names(body) for f, body in functions if unqualified_names(body)} == {}
+
+
+@pytest.mark.parametrize("body, found", [
+    ("SELECT CASE p_access WHEN 'allowed' THEN p_value END", "CASE"),
+    ("SELECT a = b", "="),
+    ("SELECT substr(x, 1)", "substr("),
+    ("SELECT x::text", "::text"),
+    ("SELECT NULLIF(a, 'x')", "NULLIF("),
+    ("SELECT a IN ('x', 'y')", "IN ("),
+    ("SELECT t.rolname LIKE 'p%'", "LIKE"),
+    ("SELECT a IS DISTINCT FROM b", "IS DISTINCT"),
+])
+def test_the_qualification_lint_finds_each_construct(body, found):
+    assert any(found.lower() in p.lower() for p in unqualified_names(body)), unqualified_names(body)
+
+
+def test_the_qualification_lint_passes_qualified_sql():
+    assert unqualified_names(
+        "SELECT CASE WHEN p_access OPERATOR(pg_catalog.=) 'allowed' THEN pg_catalog.substr(x::pg_catalog.text, 1) "
+        "END FROM pg_catalog.pg_roles t WHERE pg_catalog.count(*) OPERATOR(pg_catalog.>) 1") == []

@@ -5,6 +5,21 @@
 -- nothing else points to them. Everything is generated from the catalog, one
 -- statement per declared table for a whole batch of subjects (set-based).
 
+-- Whether a subject is erased is the engine's fact: an entry in gdpr.erasure_ledger,
+-- which only the engine writes (never the subject row's anonymised-at column, which
+-- anyone who may write the row could set or clear). A restored backup lacks the
+-- entries made after it until `pgdpr ledger replay` erases those subjects again.
+CREATE OR REPLACE FUNCTION gdpr.subject_erased(p_kind text, p_tenant text, p_subject_key text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT FROM gdpr.erasure_ledger l
+                    WHERE l.kind = p_kind AND l.subject_key = p_subject_key
+                      AND (l.tenant = p_tenant OR (l.tenant IS NULL AND p_tenant IS NULL)))
+$$;
+ALTER FUNCTION gdpr.subject_erased(text, text, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.subject_erased(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.subject_erased(text, text, text) IS
+    'True when the erasure ledger records the subject as erased; internal';
+
 -- Lock the subject rows (FOR UPDATE, in key order) and classify them. A concurrent
 -- insert of a row pointing at a locked subject waits on its foreign key check and
 -- is then refused by gdpr.erasure_guard() (see gdpr.erasure_guard.sql).
@@ -35,10 +50,11 @@ BEGIN
             END;
         END LOOP;
     END;
-    v_anon := CASE WHEN v_s.anonymized_column IS NOT NULL
-                   THEN format('r.%I IS NOT NULL', v_s.anonymized_column)
-                   ELSE format('EXISTS (SELECT FROM gdpr.erasure_ledger l WHERE l.kind = %L AND l.subject_key = r.%I::text)',
-                               p_kind, v_s.key_column) END;
+    -- erased: the ledger says so (gdpr.subject_erased), looked up by its index
+    v_anon := format('EXISTS (SELECT FROM gdpr.erasure_ledger l WHERE l.kind = %L AND l.subject_key = r.%I::text AND %s)',
+                     p_kind, v_s.key_column,
+                     CASE WHEN v_s.tenant_column IS NOT NULL THEN format('l.tenant = r.%I::text', v_s.tenant_column)
+                          ELSE 'l.tenant IS NULL' END);
     RETURN QUERY EXECUTE format(
             'SELECT r.%1$I::text, %2$s, %3$s FROM %4$I.%5$I r
               WHERE r.%1$I = ANY ($1::%6$s[]) %7$s ORDER BY r.%1$I FOR UPDATE OF r',
@@ -296,28 +312,38 @@ BEGIN
         INSERT INTO gdpr.erasure_ledger (kind, tenant, subject_key, erased_at, actor, rule_id, reason_category)
         SELECT p_kind, p_tenant, k, now(), gdpr.caller(), p_rule_id, p_category FROM unnest(v_keys) AS k;
     END IF;
-    -- The reason (typed by a person, or a rule's or job's text) may quote a subject:
-    -- the values of every subject of the batch are taken out before it is written
-    -- (the audit trail is append-only: what is written there stays for good). One
-    -- short text, two regular expressions per subject; no table is read.
+    -- What callers wrote about these subjects (gdpr.audit_note) goes with them. The
+    -- erasure's own reason (typed by a person, or a rule's or job's text) may quote a
+    -- subject: the values of every subject of the batch are taken out, and CPR- and
+    -- account-shaped numbers masked, before it is kept as the note of each event.
+    DELETE FROM gdpr.audit_note n
+     WHERE n.kind = p_kind AND n.tenant IS NOT DISTINCT FROM p_tenant AND n.subject_key = ANY (v_keys);
     v_reason := p_reason;
     IF v_reason IS NOT NULL THEN
         FOREACH v_pattern IN ARRAY v_patterns LOOP
             v_reason := gdpr.redact(v_reason, v_pattern);
         END LOOP;
+        v_reason := NULLIF(left(gdpr.render_free_text(v_reason, 'not_allowed'), 200), '');
     END IF;
-    INSERT INTO gdpr.audit_event (actor, action, kind, tenant, subject_key, purpose, details)
-    SELECT gdpr.caller(), 'anonymize', p_kind, p_tenant, u.k, v_reason,
-           jsonb_build_object('category', p_category, 'rule_id', p_rule_id, 'batch_size', cardinality(v_keys))
-           || CASE WHEN cardinality(v_keys) = 1 THEN jsonb_build_object('tables', v_tables) ELSE '{}' END
-      FROM unnest(v_keys, v_patterns) AS u(k, pattern);
+    WITH e AS (
+        INSERT INTO gdpr.audit_event (actor, login, action, kind, tenant, subject_key, purpose, details)
+        SELECT gdpr.caller(), SESSION_USER, 'anonymize', p_kind, p_tenant, u.k,
+               CASE WHEN v_reason IS NOT NULL THEN 'note' END,
+               jsonb_build_object('category', p_category, 'rule_id', p_rule_id, 'batch_size', cardinality(v_keys))
+               || CASE WHEN cardinality(v_keys) = 1 THEN jsonb_build_object('tables', v_tables) ELSE '{}' END
+          FROM unnest(v_keys) AS u(k)
+        RETURNING id, subject_key)
+    INSERT INTO gdpr.audit_note (event_id, kind, tenant, subject_key, note)
+    SELECT e.id, p_kind, p_tenant, e.subject_key, v_reason FROM e WHERE v_reason IS NOT NULL;
 
     -- Caller text about the subject kept by the engine itself: the reasons of their
-    -- legal holds (free text, e.g. 'gæld, cpr ...') lose the subject's values too.
-    UPDATE gdpr.legal_hold h SET reason = gdpr.redact(h.reason, u.pattern)
+    -- legal holds (free text, e.g. 'gæld, cpr ...') lose the subject's values and
+    -- every CPR- or account-shaped number.
+    UPDATE gdpr.legal_hold h
+       SET reason = gdpr.render_free_text(gdpr.redact(h.reason, u.pattern), 'not_allowed')
       FROM unnest(v_keys, v_patterns) AS u(k, pattern)
      WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM p_tenant AND h.subject_key = u.k
-       AND h.reason IS DISTINCT FROM gdpr.redact(h.reason, u.pattern);
+       AND h.reason IS DISTINCT FROM gdpr.render_free_text(gdpr.redact(h.reason, u.pattern), 'not_allowed');
 
     -- 7. The proof: search what is left for the hashes captured in step 1.
     WITH p AS (SELECT * FROM gdpr.proof_scan(p_kind, p_tenant, v_keys, true))

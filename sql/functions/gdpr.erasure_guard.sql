@@ -9,7 +9,7 @@
 -- (see the locking note in gdpr.erasure_guard_query).
 --
 -- Why triggers (design.md prefers constraints): the rule reads another table's
--- row (the subject's anonymised-at), which no CHECK or foreign key can express
+-- row (the subject's entry in the erasure ledger), which no CHECK or foreign key can express
 -- without changing the user's schema. They are kept cheap: one AFTER INSERT and one
 -- AFTER UPDATE trigger per statement with transition tables, index lookups per
 -- changed row's subject, the queries generated from the catalog at install time; no
@@ -36,7 +36,7 @@ DECLARE
 BEGIN
     SELECT * INTO v_t FROM gdpr.catalog_table WHERE table_schema = p_schema AND table_name = p_table;
     SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = v_t.kind;
-    IF v_t.link IS NULL OR v_t.link NOT IN ('direct', 'via') OR v_s.anonymized_column IS NULL THEN
+    IF v_t.link IS NULL OR v_t.link NOT IN ('direct', 'via') THEN
         RETURN NULL;
     END IF;
     SELECT * INTO v_src FROM gdpr.subject_source(p_schema, p_table, 'a');
@@ -73,17 +73,25 @@ BEGIN
     -- FOR KEY SHARE) and reads the locked rows' newest version. Only there: the lock
     -- is taken after the statement's own row locks, the erasure's order reversed, so
     -- a multi-row update racing an erasure can deadlock with it.
+    -- Erased means an entry in the erasure ledger (gdpr.subject_erased), which the
+    -- erasure writes after its own changes to the rows.
     RETURN format(
         'WITH s AS MATERIALIZED (
-             SELECT r.%1$I AS subject_key, r.%2$I AS anonymized FROM %3$I.%4$I r
+             SELECT r.%1$I::text AS subject_key, %2$s AS tenant FROM %3$I.%4$I r
               WHERE (%5$s) IN (SELECT %6$s FROM %7$s %8$s WHERE %9$s) %11$s)
-         SELECT %10$L || '' '' || s.subject_key::text FROM s WHERE s.anonymized IS NOT NULL LIMIT 1',
-        v_s.key_column, v_s.anonymized_column, v_s.table_schema, v_s.table_name,
+         SELECT %10$L || '' '' || s.subject_key FROM s
+          WHERE EXISTS (SELECT FROM gdpr.erasure_ledger l WHERE l.kind = %10$L AND l.subject_key = s.subject_key
+                           AND %12$s)
+          LIMIT 1',
+        v_s.key_column,
+        CASE WHEN v_s.tenant_column IS NOT NULL THEN format('r.%I::text', v_s.tenant_column) ELSE 'NULL::text' END,
+        v_s.table_schema, v_s.table_name,
         CASE WHEN v_tenanted THEN format('r.%I, r.%I', v_s.tenant_column, v_s.key_column)
              ELSE format('r.%I', v_s.key_column) END,
         CASE WHEN v_tenanted THEN format('%s, %s', v_src.tenant_expr, v_src.key_expr) ELSE v_src.key_expr END,
         v_rows, v_src.from_clause, v_src.where_clause, v_s.kind,
-        CASE WHEN v_t.link = 'via' THEN 'FOR KEY SHARE OF r' ELSE '' END);
+        CASE WHEN v_t.link = 'via' THEN 'FOR KEY SHARE OF r' ELSE '' END,
+        CASE WHEN v_s.tenant_column IS NOT NULL THEN 'l.tenant = s.tenant' ELSE 'l.tenant IS NULL' END);
 END $$;
 ALTER FUNCTION gdpr.erasure_guard_query(name, name, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard_query(name, name, text) FROM PUBLIC;
@@ -106,6 +114,13 @@ BEGIN
     IF v_sql IS NULL OR v_sql = '' THEN
         RETURN NULL;
     END IF;
+    -- On a via table the query locks the subjects first (see gdpr.erasure_guard_query)
+    -- and may wait there for an erasure; its snapshot predates that wait. It runs a
+    -- second time, with a snapshot taken after the locks, to read the ledger entry the
+    -- erasure committed (READ COMMITTED: each statement takes a new snapshot).
+    IF pg_catalog.strpos(v_sql, 'FOR KEY SHARE') > 0 THEN
+        EXECUTE v_sql;
+    END IF;
     EXECUTE v_sql INTO v_subject;
     IF v_subject IS NOT NULL THEN
         RAISE EXCEPTION '% is anonymised: % in %.% are refused', v_subject,
@@ -122,7 +137,7 @@ COMMENT ON FUNCTION gdpr.erasure_guard() IS
     'Statement trigger: refuses new rows, and changes to declared columns of rows, of an anonymised subject';
 
 -- The guard triggers there should be: one per event on every declared direct/via
--- table of a kind with an anonymised-at column (p_kind NULL: every kind).
+-- table of a kind (p_kind NULL: every kind).
 CREATE OR REPLACE FUNCTION gdpr.erasure_guard_targets(p_kind text)
 RETURNS TABLE (table_schema name, table_name name, rel regclass, trigger_name name, event text, transition text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -132,7 +147,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
            (VALUES ('gdpr_erasure_guard'::name, 'INSERT', 'NEW TABLE AS gdpr_new_rows'),
                    ('gdpr_erasure_guard_update'::name, 'UPDATE',
                     'OLD TABLE AS gdpr_old_rows NEW TABLE AS gdpr_new_rows')) AS e(trigger_name, event, transition)
-     WHERE (p_kind IS NULL OR t.kind = p_kind) AND t.link IN ('direct', 'via') AND s.anonymized_column IS NOT NULL
+     WHERE (p_kind IS NULL OR t.kind = p_kind) AND t.link IN ('direct', 'via')
 $$;
 ALTER FUNCTION gdpr.erasure_guard_targets(text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard_targets(text) FROM PUBLIC;

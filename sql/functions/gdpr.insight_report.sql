@@ -14,15 +14,11 @@
 -- The generated SELECT and the section header of every declared table of a kind.
 -- Each statement takes $1 = subject key (text, cast to the key's type), $2 = the
 -- subject's tenant (text, cast to the tenant column's type), $3 = sensitive access
--- level, $4 = a regular expression matching the subject's sensitive values (NULL
--- when the caller may see them), $5 = what such a value reads as; it returns (row
--- count, json array of the rows, one array of values per row, every column but the tenant
--- column, sensitive ones rendered, the subject's sensitive values masked inside
--- free text too: staff write CPR numbers into log lines, seed S7 "locked wherever
--- shown"). secrets is a SELECT of the table's sensitive values of the subject.
+-- level; it returns (row count, json array of the rows, one array of values per row,
+-- every column but the tenant column, sensitive ones and free text rendered as the
+-- masking views render them: gdpr.render_sensitive, gdpr.render_free_text).
 CREATE OR REPLACE FUNCTION gdpr.insight_sections(p_kind text)
-RETURNS TABLE (table_schema name, table_name name, section_position integer, meta jsonb, statement text,
-               secrets text)
+RETURNS TABLE (table_schema name, table_name name, section_position integer, meta jsonb, statement text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH subject AS (
         SELECT k.kind, k.tenant_column,
@@ -50,19 +46,13 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                    WHEN c.sensitive_when IS NOT NULL THEN pg_catalog.format(
                        'CASE WHEN t.%I THEN gdpr.render_sensitive(t.%I::text, $3) ELSE t.%I::text END AS %I',
                        c.sensitive_when, a.attname, a.attname, a.attname)
-                   -- free text: CPR-shaped numbers masked as in the views (gdpr.render_free_text),
-                   -- and this subject's own sensitive values (bank numbers, custom fields) too
+                   -- free text: CPR- and account-shaped numbers masked by pattern, whoever's
+                   -- they are, as in the views; never by comparison with the subject's values
+                   -- (the caller controls the text: that comparison would be a guessing oracle)
                    WHEN c.category = 'free_text' THEN pg_catalog.format(
-                       'CASE WHEN $4 IS NULL THEN gdpr.render_free_text(t.%I::text, $3) '
-                       'ELSE pg_catalog.regexp_replace(gdpr.render_free_text(t.%I::text, $3), $4, $5, ''g'') END AS %I',
-                       a.attname, a.attname, a.attname)
+                       'gdpr.render_free_text(t.%I::text, $3) AS %I', a.attname, a.attname)
                    ELSE pg_catalog.format('t.%I', a.attname)
-               END AS expr,
-               CASE
-                   WHEN c.sensitive THEN pg_catalog.format('t.%I::text', a.attname)
-                   WHEN c.sensitive_when IS NOT NULL THEN pg_catalog.format(
-                       'CASE WHEN t.%I THEN t.%I::text END', c.sensitive_when, a.attname)
-               END AS secret_expr
+               END AS expr
           FROM declared d
           CROSS JOIN subject s
           JOIN pg_catalog.pg_attribute a
@@ -121,15 +111,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                d.table_schema, d.table_name,
                gdpr.subject_filter(d.table_schema, d.table_name, 't',
                    pg_catalog.format('= $1::%s', s.key_type),
-                   CASE WHEN s.tenant_type IS NOT NULL THEN pg_catalog.format('= $2::%s', s.tenant_type) END)),
-           (SELECT pg_catalog.format('SELECT v FROM %I.%I t CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[%s]) AS v WHERE %s',
-                       d.table_schema, d.table_name, pg_catalog.string_agg(c.secret_expr, ', ' ORDER BY c.attnum),
-                       gdpr.subject_filter(d.table_schema, d.table_name, 't',
-                           pg_catalog.format('= $1::%s', s.key_type),
-                           CASE WHEN s.tenant_type IS NOT NULL THEN pg_catalog.format('= $2::%s', s.tenant_type) END))
-              FROM cols c
-             WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name AND c.secret_expr IS NOT NULL
-            HAVING pg_catalog.count(*) > 0)
+                   CASE WHEN s.tenant_type IS NOT NULL THEN pg_catalog.format('= $2::%s', s.tenant_type) END))
       FROM declared d
       CROSS JOIN subject s
       LEFT JOIN ordering o ON o.table_schema = d.table_schema AND o.table_name = d.table_name
@@ -188,15 +170,14 @@ BEGIN
     SELECT p_kind, v_fingerprint,
            COALESCE(array_agg(i.statement ORDER BY i.section_position, i.table_schema, i.table_name), '{}'),
            COALESCE(array_agg(i.meta ORDER BY i.section_position, i.table_schema, i.table_name), '{}'),
-           string_agg(i.secrets, ' UNION ALL '), now()
+           now()
       INTO v_cached
       FROM gdpr.insight_sections(p_kind) i;
     IF current_setting('transaction_read_only') = 'off' THEN  -- a hot standby just generates
-        INSERT INTO gdpr.insight_statement AS c (kind, fingerprint, statements, metas, secrets, built_at)
-        VALUES (v_cached.kind, v_cached.fingerprint, v_cached.statements, v_cached.metas, v_cached.secrets,
-                v_cached.built_at)
+        INSERT INTO gdpr.insight_statement AS c (kind, fingerprint, statements, metas, built_at)
+        VALUES (v_cached.kind, v_cached.fingerprint, v_cached.statements, v_cached.metas, v_cached.built_at)
         ON CONFLICT (kind) DO UPDATE SET fingerprint = excluded.fingerprint, statements = excluded.statements,
-            metas = excluded.metas, secrets = excluded.secrets, built_at = excluded.built_at;
+            metas = excluded.metas, built_at = excluded.built_at;
     END IF;
     RETURN v_cached;
 END $$;
@@ -239,9 +220,6 @@ DECLARE
     v_cache gdpr.insight_statement;
     v_statements text[];
     v_metas jsonb[];
-    v_secrets_sql text;
-    v_pattern text;
-    v_replacement text;
     v_count integer;
     v_rows json;
     v_counts integer[] := '{}';
@@ -278,8 +256,12 @@ BEGIN
             'SELECT count(*), min(s.%I::text), min(%s::text), min(%s) FROM %I.%I s WHERE s.%I = $1::%s%s',
             v_kind.key_column,
             CASE WHEN v_kind.tenant_column IS NOT NULL THEN format('s.%I', v_kind.tenant_column) ELSE 'NULL' END,
-            CASE WHEN v_kind.anonymized_column IS NOT NULL
-                 THEN format('s.%I::timestamptz', v_kind.anonymized_column) ELSE 'NULL::timestamptz' END,
+            -- erased: the engine's ledger says when (not the row's own column, which its
+            -- writers could set or clear)
+            format('(SELECT max(l.erased_at) FROM gdpr.erasure_ledger l WHERE l.kind = %L '
+                   'AND l.subject_key = s.%I::text AND %s)', v_kind.kind, v_kind.key_column,
+                   CASE WHEN v_kind.tenant_column IS NOT NULL THEN format('l.tenant = s.%I::text', v_kind.tenant_column)
+                        ELSE 'l.tenant IS NULL' END),
             v_kind.table_schema, v_kind.table_name, v_kind.key_column, v_key_type,
             CASE WHEN v_kind.tenant_column IS NOT NULL AND v_tenant IS NOT NULL
                  THEN format(' AND s.%I = $2::%s', v_kind.tenant_column, v_tenant_type) ELSE '' END)
@@ -300,26 +282,11 @@ BEGIN
     v_cache := gdpr.insight_statements(p_kind);
     v_statements := v_cache.statements;
     v_metas := v_cache.metas;
-    v_secrets_sql := v_cache.secrets;
-
-    -- Without the right, the subject's own sensitive values (4 characters or more) are
-    -- masked inside free text as well: one pattern per call, whole values only.
-    IF v_access <> 'allowed' AND v_secrets_sql IS NOT NULL THEN
-        EXECUTE format($q$
-            SELECT '(?<![[:alnum:]])(?:' || string_agg(DISTINCT pg_catalog.regexp_replace(p, '([^[:alnum:]])', '\\\1', 'g'), '|')
-                   || ')(?![[:alnum:]])'
-              FROM (SELECT v FROM (%s) s WHERE v IS NOT NULL AND length(v) >= 4) s
-             CROSS JOIN LATERAL unnest(CASE WHEN v ~ '^[0-9]{10}$'  -- a CPR number, also as DDMMYY-SSSS
-                                           THEN ARRAY[v, substr(v, 1, 6) || '-' || substr(v, 7)]
-                                           ELSE ARRAY[v] END) AS p$q$, v_secrets_sql)
-          INTO v_pattern USING v_key, v_subject_tenant;
-        v_replacement := COALESCE(gdpr.render_sensitive('x', v_access), '');
-    END IF;
 
     -- One set-based query per declared table.
     FOR i IN 1 .. COALESCE(array_length(v_statements, 1), 0) LOOP
         EXECUTE v_statements[i] INTO v_count, v_rows
-          USING v_key, v_subject_tenant, v_access, v_pattern, v_replacement;
+          USING v_key, v_subject_tenant, v_access;
         v_counts[i] := v_count;
         v_rowsets[i] := v_rows;
     END LOOP;
@@ -383,64 +350,6 @@ REVOKE ALL ON FUNCTION gdpr.insight_collect(text, text, text) FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.insight_collect(text, text, text) IS
     'Internal: the insight report of one subject without its audit event (use gdpr.insight_report)';
 
--- The purpose a caller gives (free text) as the audit trail keeps it: the audit is
--- append-only and kept for years, so the subject's own identifying values (names as
--- whole words, e-mail, phone, CPR, customer numbers, ...) and sensitive values (bank
--- numbers, sensitive custom fields) are replaced by gdpr.redact() (the erasure
--- helper, gdpr.erasure_common.sql) with '[anonymiseret]', any other CPR-shaped
--- number as in free text (gdpr.render_free_text), and the text is capped at 200
--- characters. The default purposes skip the lookup.
-CREATE OR REPLACE FUNCTION gdpr.insight_purpose(p_kind text, p_subject_key text, p_tenant text, p_purpose text)
-RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_purpose text := left(p_purpose, 200);
-    v_kind gdpr.subject_kind;
-    v_key_type text;
-    v_tenant_type text;
-    v_name_cols text;
-    v_other_cols text;
-    v_where text;
-    v_names text[];
-    v_others text[];
-    v_secrets_sql text;
-    v_secrets text[];
-    v_pattern text;
-BEGIN
-    IF v_purpose IS NULL OR v_purpose IN ('', 'insight report', 'data export') THEN
-        RETURN v_purpose;
-    END IF;
-    SELECT * INTO v_kind FROM gdpr.subject_kind WHERE kind = p_kind;
-    SELECT format_type(a.atttypid, a.atttypmod),
-           (SELECT format_type(b.atttypid, b.atttypmod) FROM pg_catalog.pg_attribute b
-             WHERE b.attrelid = a.attrelid AND b.attname = v_kind.tenant_column)
-      INTO v_key_type, v_tenant_type
-      FROM pg_catalog.pg_attribute a
-     WHERE a.attrelid = format('%I.%I', v_kind.table_schema, v_kind.table_name)::regclass
-       AND a.attname = v_kind.key_column;
-    SELECT COALESCE(string_agg(format('s.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category = 'name'), ''),
-           COALESCE(string_agg(format('s.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category IS DISTINCT FROM 'name'), '')
-      INTO v_name_cols, v_other_cols
-      FROM unnest(v_kind.identifying) WITH ORDINALITY AS i(c, o)
-      LEFT JOIN gdpr.catalog_column cc
-        ON cc.table_schema = v_kind.table_schema AND cc.table_name = v_kind.table_name AND cc.column_name = i.c;
-    v_where := gdpr.subject_filter(v_kind.table_schema, v_kind.table_name, 's', format('= $1::%s', v_key_type),
-                                   CASE WHEN v_tenant_type IS NOT NULL THEN format('= $2::%s', v_tenant_type) END);
-    EXECUTE format('SELECT ARRAY[%s]::text[], ARRAY[%s]::text[] FROM %I.%I s WHERE %s',
-                   v_name_cols, v_other_cols, v_kind.table_schema, v_kind.table_name, v_where)
-       INTO v_names, v_others USING p_subject_key, p_tenant;
-    v_secrets_sql := (gdpr.insight_statements(p_kind)).secrets;
-    IF v_secrets_sql IS NOT NULL THEN
-        EXECUTE format('SELECT array_agg(s.v) FROM (%s) s', v_secrets_sql) INTO v_secrets USING p_subject_key, p_tenant;
-    END IF;
-    v_pattern := gdpr.redact_pattern(v_names, v_others || v_secrets);
-    RETURN left(gdpr.render_free_text(gdpr.redact(v_purpose, v_pattern), 'not_allowed'), 200);
-END $$;
-ALTER FUNCTION gdpr.insight_purpose(text, text, text, text) OWNER TO pgdpr_owner;
-REVOKE ALL ON FUNCTION gdpr.insight_purpose(text, text, text, text) FROM PUBLIC;
-COMMENT ON FUNCTION gdpr.insight_purpose(text, text, text, text) IS
-    'Internal: the caller''s purpose as the audit trail keeps it, the subject''s values redacted, at most 200 characters';
-
 -- The Data Insight Report (seed S1, Art. 15): one call a DBA can run in psql.
 CREATE OR REPLACE FUNCTION gdpr.insight_report(
     p_kind text, p_subject_key text, p_tenant text DEFAULT NULL,
@@ -452,7 +361,7 @@ DECLARE
 BEGIN
     v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
     PERFORM gdpr.audit('insight_report', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
-        gdpr.insight_purpose(p_kind, v_report #>> '{subject,key}', v_report #>> '{subject,tenant}', p_purpose),
+        p_purpose,
         jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
                                       'rows', v_report -> 'row_count'));
@@ -477,7 +386,7 @@ DECLARE
 BEGIN
     v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
     PERFORM gdpr.audit('export', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
-        gdpr.insight_purpose(p_kind, v_report #>> '{subject,key}', v_report #>> '{subject,tenant}', p_purpose),
+        p_purpose,
         jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
                                       'rows', v_report -> 'row_count'));

@@ -10,8 +10,13 @@
 -- and the tenant roles); they are granted to pgdpr_admin. Every row change of the
 -- rights tables is audited by trigger, whichever path made it (GDPR Art. 5(2), 32).
 
--- Audit every change of staff_group, group_right and support_grant: keys only.
-CREATE OR REPLACE FUNCTION gdpr.audit_rights_change() RETURNS trigger
+-- Audit every change of the tables that decide what staff see: the rights
+-- (staff_group, group_right, support_grant) and the catalog (subject_kind,
+-- catalog_table, catalog_column, tenant_table: turning a column's sensitive flag off
+-- unmasks it in every view and report). Whichever path made the change, the
+-- declare functions or a direct UPDATE by an admin, the old and new row are kept
+-- (they hold names of roles, tables and columns, no personal data).
+CREATE OR REPLACE FUNCTION gdpr.audit_table_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_row jsonb := CASE WHEN tg_op = 'DELETE' THEN pg_catalog.to_jsonb(OLD) ELSE pg_catalog.to_jsonb(NEW) END;
@@ -25,18 +30,22 @@ BEGIN
              ELSE v_row END);
     RETURN NULL;
 END $$;
-ALTER FUNCTION gdpr.audit_rights_change() OWNER TO pgdpr_owner;
-REVOKE ALL ON FUNCTION gdpr.audit_rights_change() FROM PUBLIC;
-COMMENT ON FUNCTION gdpr.audit_rights_change() IS 'Trigger: audit every change of staff groups, rights and support grants';
+ALTER FUNCTION gdpr.audit_table_change() OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.audit_table_change() FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.audit_table_change() IS
+    'Trigger: audit every change of staff groups, rights, support grants and the catalog';
 
 DO $$
 DECLARE
     v_table text;
 BEGIN
-    FOREACH v_table IN ARRAY ARRAY['staff_group', 'group_right', 'support_grant'] LOOP
+    FOREACH v_table IN ARRAY ARRAY['staff_group', 'group_right', 'support_grant',
+                                   'subject_kind', 'catalog_table', 'catalog_column', 'tenant_table'] LOOP
         EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS audit_change ON gdpr.%I', v_table);
         EXECUTE pg_catalog.format('CREATE TRIGGER audit_change AFTER INSERT OR UPDATE OR DELETE ON gdpr.%I '
-                                  'FOR EACH ROW EXECUTE FUNCTION gdpr.audit_rights_change()', v_table);
+                                  'FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change()', v_table);
+        -- also with session_replication_role = replica (as pg_restore may set it)
+        EXECUTE pg_catalog.format('ALTER TABLE gdpr.%I ENABLE ALWAYS TRIGGER audit_change', v_table);
     END LOOP;
 END $$;
 
@@ -245,8 +254,8 @@ BEGIN
     IF NOT gdpr.caller_is_admin() AND gdpr.register_access_of(gdpr.caller(), NULL) <> 'write' THEN
         RAISE EXCEPTION 'role % may not revoke support access', gdpr.caller() USING ERRCODE = 'insufficient_privilege';
     END IF;
-    UPDATE gdpr.support_grant SET revoked_at = pg_catalog.now()
-     WHERE tenant = v_tenant AND revoked_at IS NULL AND expires_at > pg_catalog.now();
+    UPDATE gdpr.support_grant SET revoked_at = pg_catalog.statement_timestamp()
+     WHERE tenant = v_tenant AND revoked_at IS NULL AND expires_at > pg_catalog.statement_timestamp();
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;
 END $$;

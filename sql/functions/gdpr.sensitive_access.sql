@@ -15,10 +15,11 @@
 
 -- A superuser or the owner of the current database: reads and writes everything.
 -- pg_catalog only (pg_roles by oid, pg_database by name).
-CREATE OR REPLACE FUNCTION gdpr.role_is_owner(p_role oid) RETURNS boolean
+CREATE OR REPLACE FUNCTION gdpr.role_is_owner(p_role pg_catalog.oid) RETURNS pg_catalog.bool
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = p_role AND r.rolsuper)
-        OR p_role = (SELECT d.datdba FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) p_role AND r.rolsuper)
+        OR p_role OPERATOR(pg_catalog.=) (SELECT d.datdba FROM pg_catalog.pg_database d
+                                           WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
 $$;
 COMMENT ON FUNCTION gdpr.role_is_owner(oid) IS 'True for a superuser or the owner of the current database';
 
@@ -77,7 +78,8 @@ BEGIN
       INTO v_level
       FROM gdpr.staff_group g
       LEFT JOIN gdpr.group_right gr ON gr.group_role = g.group_role AND gr.area = p_area
-     WHERE pg_catalog.pg_has_role(v_role, pg_catalog.to_regrole(pg_catalog.quote_ident(g.group_role)), 'MEMBER');
+     WHERE g.tenant = gdpr.role_tenant(v_role)  -- a group's rights apply in its own club only
+       AND pg_catalog.pg_has_role(v_role, pg_catalog.to_regrole(pg_catalog.quote_ident(g.group_role)), 'MEMBER');
     RETURN CASE v_level WHEN 3 THEN 'allowed' WHEN 1 THEN 'hidden' ELSE 'not_allowed' END;
 END $$;
 ALTER FUNCTION gdpr.sensitive_access_of(name, text) OWNER TO pgdpr_owner;
@@ -87,7 +89,7 @@ COMMENT ON FUNCTION gdpr.sensitive_access_of(name, text) IS
     'Access level (allowed, not_allowed, hidden) of a role to the sensitive columns of an area';
 
 -- The access level of current_user (the querying role, in views and policies).
-CREATE OR REPLACE FUNCTION gdpr.sensitive_access(p_area text) RETURNS text
+CREATE OR REPLACE FUNCTION gdpr.sensitive_access(p_area pg_catalog.text) RETURNS pg_catalog.text
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT gdpr.sensitive_access_of(CURRENT_USER, p_area)
 $$;
@@ -95,11 +97,17 @@ COMMENT ON FUNCTION gdpr.sensitive_access(text) IS
     'Access level (allowed, not_allowed, hidden) of the current role to an area''s sensitive columns';
 
 -- How a sensitive value reads at an access level. Inlinable (plain SQL, no SET):
--- callers compute the access once per query and pass it in.
-CREATE OR REPLACE FUNCTION gdpr.render_sensitive(p_value text, p_access text) RETURNS text
+-- callers compute the access once per query and pass it in, as a sub-select that
+-- PostgreSQL turns into an InitPlan. p_access is named once: an argument holding a
+-- sub-select is not inlined where its parameter is used twice (a simple CASE would
+-- name it once, but looks its "=" up by name: see the search_path note in
+-- gdpr.identity.sql).
+CREATE OR REPLACE FUNCTION gdpr.render_sensitive(p_value pg_catalog.text, p_access pg_catalog.text)
+RETURNS pg_catalog.text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE p_access WHEN 'allowed' THEN p_value WHEN 'hidden' THEN NULL::text
-                ELSE CASE WHEN p_value IS NULL THEN NULL::text ELSE 'kræver login' END END
+    SELECT (ARRAY[p_value, NULL::pg_catalog.text,
+                  CASE WHEN p_value IS NULL THEN NULL::pg_catalog.text ELSE 'kræver login' END])
+           [COALESCE(pg_catalog.array_position('{allowed,hidden}'::pg_catalog.text[], p_access), 3)]
 $$;
 COMMENT ON FUNCTION gdpr.render_sensitive(text, text) IS
     'A sensitive value as a caller at the given access level reads it: the value, ''kræver login'' or NULL';
@@ -131,7 +139,8 @@ BEGIN
       INTO v_level
       FROM gdpr.staff_group g
       LEFT JOIN gdpr.group_right gr ON gr.group_role = g.group_role AND (gr.area = p_area OR p_area IS NULL)
-     WHERE pg_catalog.pg_has_role(v_role, pg_catalog.to_regrole(pg_catalog.quote_ident(g.group_role)), 'MEMBER');
+     WHERE g.tenant = gdpr.role_tenant(v_role)  -- a group's rights apply in its own club only
+       AND pg_catalog.pg_has_role(v_role, pg_catalog.to_regrole(pg_catalog.quote_ident(g.group_role)), 'MEMBER');
     IF v_level IS NULL THEN  -- in no staff group: staff read by default, anyone else nothing
         RETURN CASE WHEN pg_catalog.pg_has_role(v_role, 'pgdpr_staff', 'MEMBER') THEN 'read' ELSE 'none' END;
     END IF;
@@ -143,7 +152,7 @@ GRANT EXECUTE ON FUNCTION gdpr.register_access_of(name, text) TO pgdpr_staff, pg
 COMMENT ON FUNCTION gdpr.register_access_of(name, text) IS
     'Register access (none, read, write) of a role to an area''s tables';
 
-CREATE OR REPLACE FUNCTION gdpr.register_access(p_area text) RETURNS text
+CREATE OR REPLACE FUNCTION gdpr.register_access(p_area pg_catalog.text) RETURNS pg_catalog.text
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT gdpr.register_access_of(CURRENT_USER, p_area)
 $$;
@@ -160,7 +169,11 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_cata
 BEGIN
     RETURN (SELECT COALESCE(pg_catalog.array_agg(DISTINCT s.tenant), '{}')
       FROM gdpr.support_grant s
-     WHERE s.revoked_at IS NULL AND s.expires_at > pg_catalog.now()
+     WHERE s.revoked_at IS NULL AND s.expires_at > pg_catalog.statement_timestamp()
+       -- a transaction kept open does not keep the access: the grant is checked at each
+       -- statement's time, and a support transaction older than five minutes reads
+       -- nothing (under REPEATABLE READ its snapshot would not see a revocation)
+       AND pg_catalog.statement_timestamp() - pg_catalog.now() <= interval '5 minutes'
        AND EXISTS (SELECT FROM pg_catalog.pg_roles r
                     WHERE r.rolname = p_role AND NOT r.rolsuper
                       AND pg_catalog.pg_has_role(r.oid, 'pgdpr_support', 'MEMBER')
@@ -173,15 +186,49 @@ COMMENT ON FUNCTION gdpr.support_tenants(name) IS
     'Tenants that granted the support role access that has not expired (empty for other roles)';
 
 -- Free text (log lines, notes: catalog category free_text) is not sensitive as a
--- whole, but staff write CPR numbers into it ("ringede om CPR 0101701234"): seed S7
--- locks a CPR "wherever it is shown", so a caller without the right reads each
--- CPR-shaped number (DDMMYYSSSS or DDMMYY-SSSS) in free text as 'kræver login'
--- (hidden: removed). Inlinable; the regular expression runs only for such callers.
-CREATE OR REPLACE FUNCTION gdpr.render_free_text(p_value text, p_access text) RETURNS text
+-- whole, but staff write CPR and bank account numbers into it ("ringede om CPR
+-- 0101701234"): seed S7 locks a CPR "wherever it is shown". A caller without the
+-- right reads every number SHAPED like one as 'kræver login' (hidden: removed),
+-- whoever's it is: the text is never compared with the subject's own values, since
+-- a caller who can write the text could then test guesses by reading it back.
+--
+-- The shapes (tests/test_attacks.py has the table of spellings); S is up to five
+-- characters that are neither letters nor digits (space, no-break space, tab, dot,
+-- comma, colon, plus, dashes, underscore, slash), between any two digits:
+--   CPR: ten digits DDMMYY SSSS, the first of the day 0-3 and of the month 0-1:
+--        2707524890, 270752-4890, 27.07.52-4890, 270752 4890, 2 7 0 7 5 2 4 8 9 0,
+--        CPR2707524890, cpr_270752-4890, 2707524890a; also with a four-digit year,
+--        DDMMYYYY SSSS (27071952-4890) and YYYY-MM-DD SSSS (1952-07-27 4890);
+--   account: a four-digit registration number, S and 6-10 digits (1234-0012345678,
+--        1234 12345678), the account in groups (6054 760 147 977), any unbroken run
+--        of 10-14 digits, any number of 4-14 digits after "konto"/"kontonr"
+--        (konto 3399-3625, reg.nr. 6054 kontonr. 760147977), and an IBAN (DK50 0040
+--        0440 1162 43).
+-- Digits next to a match must not be digits (a longer number is not cut up);
+-- letters may be. Phone numbers (eight digits) are not masked; a date range can be.
+CREATE OR REPLACE FUNCTION gdpr.masked_number_pattern() RETURNS pg_catalog.text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN p_access = 'allowed' OR p_value IS NULL THEN p_value
-                ELSE pg_catalog.regexp_replace(p_value, '\m[0-9]{6}-?[0-9]{4}\M',
-                         CASE WHEN p_access = 'hidden' THEN '' ELSE 'kræver login' END, 'g') END
+    SELECT pg_catalog.replace(pg_catalog.replace('(?<![0-9])[0-3]S?[0-9]S?[01]S?[0-9]S?(?:(?:19|20)S?)?[0-9]S?[0-9](?:S?[0-9]){4}(?![0-9])'
+           '|(?<![0-9])(?:19|20)[0-9]{2}S?[01][0-9]S?[0-3][0-9]S?[0-9]{4}(?![0-9])'
+           '|(?<![0-9])[0-9]{4}S[0-9]{6,10}(?![0-9])'
+           '|(?<![0-9])[0-9]{4}(?:S[0-9]{3}){2,3}(?![0-9])'
+           '|(?<![0-9])[0-9]{10,14}(?![0-9])'
+           '|(?:(?<![0-9])[0-9]{4}S)?[Kk][Oo][Nn][Tt][Oo](?:[Nn][Rr]|[Nn][Uu][Mm][Mm][Ee][Rr])?[^0-9]{0,5}[0-9](?:S?[0-9]){3,13}(?![0-9])'
+           '|(?<![[:alnum:]])[Dd][Kk][0-9]{2}(?:S?[0-9]{4}){3}S?[0-9]{2}(?![0-9])'
+           , 'S?', '[^[:alnum:]]{0,5}'), 'S', '[^[:alnum:]]{1,5}')
+$$;
+COMMENT ON FUNCTION gdpr.masked_number_pattern() IS
+    'Regular expression of the CPR- and account-shaped numbers masked in free text';
+
+-- Free text as a caller at an access level reads it. Inlinable; the regular
+-- expression runs only for callers without the right. The same function renders
+-- free text in the views, the insight report, the export and the audit notes.
+CREATE OR REPLACE FUNCTION gdpr.render_free_text(p_value pg_catalog.text, p_access pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_access OPERATOR(pg_catalog.=) 'allowed' OR p_value IS NULL THEN p_value
+                ELSE pg_catalog.regexp_replace(p_value, gdpr.masked_number_pattern(),
+                         CASE WHEN p_access OPERATOR(pg_catalog.=) 'hidden' THEN '' ELSE 'kræver login' END, 'g') END
 $$;
 COMMENT ON FUNCTION gdpr.render_free_text(text, text) IS
-    'Free text as a caller at the given access level reads it: CPR-shaped numbers masked unless allowed';
+    'Free text as a caller at the given access level reads it: CPR- and account-shaped numbers masked unless allowed';

@@ -52,6 +52,45 @@ BEGIN
     RETURN v_value;
 END $$;
 
+-- A tenant key as the engine keeps it: the declared tenant table's key, written the
+-- way the key column prints it. '01', ' 1' or '1.0' for club 1 are refused, naming
+-- the canonical key, and so is a club that does not exist; NULL passes (no club
+-- named). Without a declared tenant table every well-formed key is taken as given.
+-- p_exact: also refuse a key that names an existing club in another spelling (the
+-- key of a new role or grant); otherwise the canonical key is returned.
+CREATE OR REPLACE FUNCTION gdpr.known_tenant(p_tenant text, p_exact boolean DEFAULT false) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_t gdpr.tenant_table;
+    v_key text;
+BEGIN
+    SELECT * INTO v_t FROM gdpr.tenant_table;
+    IF p_tenant IS NULL OR NOT FOUND THEN
+        RETURN p_tenant;
+    END IF;
+    BEGIN
+        EXECUTE format('SELECT t.%1$I::text FROM %2$I.%3$I t WHERE t.%1$I = $1::%4$s', v_t.key_column,
+                       v_t.table_schema, v_t.table_name,
+                       (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+                         WHERE a.attrelid = format('%I.%I', v_t.table_schema, v_t.table_name)::regclass
+                           AND a.attname = v_t.key_column))
+           INTO v_key USING p_tenant;
+    EXCEPTION WHEN data_exception THEN
+        v_key := NULL;
+    END;
+    IF v_key IS NULL THEN
+        RAISE EXCEPTION 'club % does not exist', quote_literal(p_tenant) USING ERRCODE = 'invalid_parameter_value';
+    ELSIF p_exact AND v_key <> p_tenant THEN
+        RAISE EXCEPTION 'club key % is written %', quote_literal(p_tenant), quote_literal(v_key)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN v_key;
+END $$;
+REVOKE ALL ON FUNCTION gdpr.known_tenant(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.known_tenant(text, boolean) TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.known_tenant(text, boolean) IS
+    'The canonical key of an existing tenant (club); refuses an unknown club';
+
 CREATE OR REPLACE FUNCTION gdpr.tenant_name(p_tenant text) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT gdpr.tenant_attribute(p_tenant, 'name')

@@ -225,6 +225,10 @@ DECLARE
     v_message text;
     v_state text;
     v_constraint text;
+    v_declared record;
+    v_src record;
+    v_subject_key text;
+    v_subject_tenant text;
 BEGIN
     IF gdpr.register_access_of(v_caller, v_area) <> 'write' THEN
         RAISE EXCEPTION 'role % may not change %.%: register access is not write', v_caller, v_schema, v_table
@@ -304,6 +308,41 @@ BEGIN
         END IF;
         IF v_tenant_column IS NOT NULL AND v_tenant IS NOT NULL THEN
             v_key_where := v_key_where || pg_catalog.format(' AND t.%I::text = %L', v_tenant_column, v_tenant);
+        END IF;
+    END IF;
+
+    -- What only the engine decides (GDPR Art. 17): a person is removed by erasure,
+    -- never by deleting the subject row (which would leave no ledger entry for a
+    -- restored backup and no audit event); whether a subject is erased is the
+    -- ledger's fact, so the subject row's anonymised-at column is not staff's to set
+    -- or clear; and what is left of an erased subject (the scrubbed subject row, rows
+    -- kept by law) is read-only to staff.
+    SELECT ct.kind, ct.link, sk.anonymized_column INTO v_declared
+      FROM gdpr.catalog_table ct JOIN gdpr.subject_kind sk ON sk.kind = ct.kind
+     WHERE ct.table_schema = v_schema AND ct.table_name = v_table;
+    IF FOUND THEN
+        IF v_declared.link = 'root' AND tg_op = 'DELETE' THEN
+            RAISE EXCEPTION 'a % is removed by erasure, not by DELETE', v_declared.kind
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'gdpr.anonymize() or `pgdpr anonymize` erases the person and records it in the ledger';
+        END IF;
+        IF v_declared.link = 'root' AND v_declared.anonymized_column IS NOT NULL
+           AND (v_new -> v_declared.anonymized_column::text) IS DISTINCT FROM
+               (CASE WHEN tg_op = 'INSERT' THEN 'null'::jsonb ELSE v_old -> v_declared.anonymized_column::text END) THEN
+            RAISE EXCEPTION 'only the erasure sets %.%.%', v_schema, v_table, v_declared.anonymized_column
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF tg_op <> 'INSERT' THEN
+            SELECT * INTO v_src FROM gdpr.subject_source(v_schema, v_table, 't');
+            EXECUTE pg_catalog.format('SELECT %s::text, %s::text FROM %I.%I t %s WHERE %s AND %s',
+                                      v_src.key_expr, COALESCE(v_src.tenant_expr, 'NULL'), v_schema, v_table,
+                                      v_src.from_clause, v_key_where, v_src.where_clause)
+               INTO v_subject_key, v_subject_tenant USING v_old;
+            IF v_subject_key IS NOT NULL AND gdpr.subject_erased(v_declared.kind, v_subject_tenant, v_subject_key) THEN
+                RAISE EXCEPTION '% % is erased: what is kept of it in %.% is read-only', v_declared.kind,
+                    v_subject_key, v_schema, v_table
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
         END IF;
     END IF;
 

@@ -106,7 +106,7 @@ DECLARE
     v_own text;
 BEGIN
     IF gdpr.caller_is_admin() THEN
-        RETURN p_requested;
+        RETURN gdpr.known_tenant(p_requested);
     END IF;
     v_own := gdpr.caller_tenant();
     IF v_own IS NULL THEN
@@ -378,16 +378,35 @@ CREATE FUNCTION gdpr.app_schema(p_schema name) RETURNS name
 $$;
 ALTER FUNCTION gdpr.app_schema(p_schema name) OWNER TO postgres;
 CREATE FUNCTION gdpr.audit(p_action text, p_kind text, p_tenant text, p_subject_key text, p_purpose text DEFAULT NULL::text, p_details jsonb DEFAULT '{}'::jsonb) RETURNS bigint
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    INSERT INTO gdpr.audit_event (actor, action, kind, tenant, subject_key, purpose, details)
-    VALUES (gdpr.caller(), p_action, p_kind, p_tenant, p_subject_key, p_purpose, COALESCE(p_details, '{}'))
-    RETURNING id
-$$;
+DECLARE
+    v_note boolean := p_purpose IS NOT NULL AND NOT p_purpose = ANY (gdpr.audit_purposes());
+    v_id bigint;
+BEGIN
+    INSERT INTO gdpr.audit_event (actor, login, action, kind, tenant, subject_key, purpose, details)
+    VALUES (gdpr.caller(), SESSION_USER, p_action, p_kind, p_tenant, p_subject_key,
+            CASE WHEN v_note THEN 'note' ELSE p_purpose END, COALESCE(p_details, '{}'))
+    RETURNING id INTO v_id;
+    IF v_note AND btrim(p_purpose) <> ''
+       AND NOT (p_kind IS NOT NULL AND p_subject_key IS NOT NULL AND gdpr.subject_erased(p_kind, p_tenant, p_subject_key)) THEN
+        INSERT INTO gdpr.audit_note (event_id, kind, tenant, subject_key, note)
+        VALUES (v_id, p_kind, p_tenant, p_subject_key, left(gdpr.render_free_text(p_purpose, 'not_allowed'), 200));
+    END IF;
+    RETURN v_id;
+END $$;
 ALTER FUNCTION gdpr.audit(p_action text, p_kind text, p_tenant text, p_subject_key text, p_purpose text, p_details jsonb) OWNER TO pgdpr_owner;
-COMMENT ON FUNCTION gdpr.audit(p_action text, p_kind text, p_tenant text, p_subject_key text, p_purpose text, p_details jsonb) IS 'Append one audit event (internal: called by the engine functions)';
-CREATE FUNCTION gdpr.audit_rights_change() RETURNS trigger
+COMMENT ON FUNCTION gdpr.audit(p_action text, p_kind text, p_tenant text, p_subject_key text, p_purpose text, p_details jsonb) IS 'Append one audit event (internal: called by the engine functions); caller text goes to gdpr.audit_note';
+CREATE FUNCTION gdpr.audit_purposes() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT ARRAY['insight report', 'data export', 'saved before anonymisation', 'subject request']
+$$;
+ALTER FUNCTION gdpr.audit_purposes() OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.audit_purposes() IS 'The purpose codes an audit event keeps as given';
+CREATE FUNCTION gdpr.audit_table_change() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -403,12 +422,13 @@ BEGIN
              ELSE v_row END);
     RETURN NULL;
 END $$;
-ALTER FUNCTION gdpr.audit_rights_change() OWNER TO pgdpr_owner;
-COMMENT ON FUNCTION gdpr.audit_rights_change() IS 'Trigger: audit every change of staff groups, rights and support grants';
+ALTER FUNCTION gdpr.audit_table_change() OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.audit_table_change() IS 'Trigger: audit every change of staff groups, rights, support grants and the catalog';
 CREATE FUNCTION gdpr.caller() RETURNS name
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-    SELECT COALESCE(NULLIF(pg_catalog.current_setting('role'), 'none'), SESSION_USER)::name
+    SELECT CASE WHEN pg_catalog.current_setting('role') OPERATOR(pg_catalog.=) 'none' THEN SESSION_USER
+                ELSE pg_catalog.current_setting('role')::pg_catalog.name END
 $$;
 ALTER FUNCTION gdpr.caller() OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.caller() IS 'The role on whose behalf the current statement runs, also inside SECURITY DEFINER functions';
@@ -416,19 +436,14 @@ CREATE FUNCTION gdpr.caller_is_admin() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
     SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, 'pgdpr_admin', 'MEMBER')
-      FROM pg_catalog.pg_roles r WHERE r.rolname = gdpr.caller()
+      FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) gdpr.caller()
 $$;
 ALTER FUNCTION gdpr.caller_is_admin() OWNER TO postgres;
 CREATE FUNCTION gdpr.caller_tenant() RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-    SELECT pg_catalog.substr(t.rolname, 14)
-      FROM pg_catalog.pg_auth_members m
-      JOIN pg_catalog.pg_roles t ON t.oid = m.roleid
-     WHERE m.member = (SELECT u.oid FROM pg_catalog.pg_roles u WHERE u.rolname = gdpr.caller())
-       AND t.rolname LIKE 'pgdpr\_tenant\_%'
-     ORDER BY t.rolname
-     LIMIT 1
+    SELECT gdpr.role_tenant((SELECT u.oid FROM pg_catalog.pg_roles u
+                              WHERE u.rolname OPERATOR(pg_catalog.=) gdpr.caller()))
 $$;
 ALTER FUNCTION gdpr.caller_tenant() OWNER TO postgres;
 CREATE FUNCTION gdpr.catalog_check(p_schemas name[] DEFAULT NULL::name[]) RETURNS TABLE(severity text, finding text, table_name text, column_name text, category text, reason text)
@@ -1292,13 +1307,8 @@ ALTER FUNCTION gdpr.cron_field_values(p_field text, p_min integer, p_max integer
 CREATE FUNCTION gdpr.current_tenant() RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-    SELECT pg_catalog.substr(t.rolname, 14)
-      FROM pg_catalog.pg_auth_members m
-      JOIN pg_catalog.pg_roles t ON t.oid = m.roleid
-     WHERE m.member = (SELECT u.oid FROM pg_catalog.pg_roles u WHERE u.rolname = CURRENT_USER)
-       AND t.rolname LIKE 'pgdpr\_tenant\_%'
-     ORDER BY t.rolname
-     LIMIT 1
+    SELECT gdpr.role_tenant((SELECT u.oid FROM pg_catalog.pg_roles u
+                              WHERE u.rolname OPERATOR(pg_catalog.=) CURRENT_USER))
 $$;
 ALTER FUNCTION gdpr.current_tenant() OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.current_tenant() IS 'Tenant key of current_user (from membership of a pgdpr_tenant_<key> role), NULL if none';
@@ -1592,8 +1602,12 @@ DECLARE
     v_role name := gdpr.tenant_role(p_tenant);
 BEGIN
     IF p_tenant !~ '^[A-Za-z0-9_]{1,40}$' THEN
-        RAISE EXCEPTION 'tenant key must be 1-40 letters, digits or underscores';
+        RAISE EXCEPTION 'tenant key must be 1-40 letters, digits or underscores'
+            USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- one role per club: '01' is not a second name of club 1 (its rows would pass
+    -- a policy comparing club_id = '01'::integer)
+    PERFORM gdpr.known_tenant(p_tenant, true);
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = v_role) THEN
         EXECUTE format('CREATE ROLE %I NOLOGIN', v_role);
     END IF;
@@ -1832,27 +1846,37 @@ BEGIN
         INSERT INTO gdpr.erasure_ledger (kind, tenant, subject_key, erased_at, actor, rule_id, reason_category)
         SELECT p_kind, p_tenant, k, now(), gdpr.caller(), p_rule_id, p_category FROM unnest(v_keys) AS k;
     END IF;
-    -- The reason (typed by a person, or a rule's or job's text) may quote a subject:
-    -- the values of every subject of the batch are taken out before it is written
-    -- (the audit trail is append-only: what is written there stays for good). One
-    -- short text, two regular expressions per subject; no table is read.
+    -- What callers wrote about these subjects (gdpr.audit_note) goes with them. The
+    -- erasure's own reason (typed by a person, or a rule's or job's text) may quote a
+    -- subject: the values of every subject of the batch are taken out, and CPR- and
+    -- account-shaped numbers masked, before it is kept as the note of each event.
+    DELETE FROM gdpr.audit_note n
+     WHERE n.kind = p_kind AND n.tenant IS NOT DISTINCT FROM p_tenant AND n.subject_key = ANY (v_keys);
     v_reason := p_reason;
     IF v_reason IS NOT NULL THEN
         FOREACH v_pattern IN ARRAY v_patterns LOOP
             v_reason := gdpr.redact(v_reason, v_pattern);
         END LOOP;
+        v_reason := NULLIF(left(gdpr.render_free_text(v_reason, 'not_allowed'), 200), '');
     END IF;
-    INSERT INTO gdpr.audit_event (actor, action, kind, tenant, subject_key, purpose, details)
-    SELECT gdpr.caller(), 'anonymize', p_kind, p_tenant, u.k, v_reason,
-           jsonb_build_object('category', p_category, 'rule_id', p_rule_id, 'batch_size', cardinality(v_keys))
-           || CASE WHEN cardinality(v_keys) = 1 THEN jsonb_build_object('tables', v_tables) ELSE '{}' END
-      FROM unnest(v_keys, v_patterns) AS u(k, pattern);
+    WITH e AS (
+        INSERT INTO gdpr.audit_event (actor, login, action, kind, tenant, subject_key, purpose, details)
+        SELECT gdpr.caller(), SESSION_USER, 'anonymize', p_kind, p_tenant, u.k,
+               CASE WHEN v_reason IS NOT NULL THEN 'note' END,
+               jsonb_build_object('category', p_category, 'rule_id', p_rule_id, 'batch_size', cardinality(v_keys))
+               || CASE WHEN cardinality(v_keys) = 1 THEN jsonb_build_object('tables', v_tables) ELSE '{}' END
+          FROM unnest(v_keys) AS u(k)
+        RETURNING id, subject_key)
+    INSERT INTO gdpr.audit_note (event_id, kind, tenant, subject_key, note)
+    SELECT e.id, p_kind, p_tenant, e.subject_key, v_reason FROM e WHERE v_reason IS NOT NULL;
     -- Caller text about the subject kept by the engine itself: the reasons of their
-    -- legal holds (free text, e.g. 'gæld, cpr ...') lose the subject's values too.
-    UPDATE gdpr.legal_hold h SET reason = gdpr.redact(h.reason, u.pattern)
+    -- legal holds (free text, e.g. 'gæld, cpr ...') lose the subject's values and
+    -- every CPR- or account-shaped number.
+    UPDATE gdpr.legal_hold h
+       SET reason = gdpr.render_free_text(gdpr.redact(h.reason, u.pattern), 'not_allowed')
       FROM unnest(v_keys, v_patterns) AS u(k, pattern)
      WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM p_tenant AND h.subject_key = u.k
-       AND h.reason IS DISTINCT FROM gdpr.redact(h.reason, u.pattern);
+       AND h.reason IS DISTINCT FROM gdpr.render_free_text(gdpr.redact(h.reason, u.pattern), 'not_allowed');
     -- 7. The proof: search what is left for the hashes captured in step 1.
     WITH p AS (SELECT * FROM gdpr.proof_scan(p_kind, p_tenant, v_keys, true))
     SELECT COALESCE((SELECT jsonb_object_agg(q.subject_key, q.hits)
@@ -1897,6 +1921,13 @@ BEGIN
     IF v_sql IS NULL OR v_sql = '' THEN
         RETURN NULL;
     END IF;
+    -- On a via table the query locks the subjects first (see gdpr.erasure_guard_query)
+    -- and may wait there for an erasure; its snapshot predates that wait. It runs a
+    -- second time, with a snapshot taken after the locks, to read the ledger entry the
+    -- erasure committed (READ COMMITTED: each statement takes a new snapshot).
+    IF pg_catalog.strpos(v_sql, 'FOR KEY SHARE') > 0 THEN
+        EXECUTE v_sql;
+    END IF;
     EXECUTE v_sql INTO v_subject;
     IF v_subject IS NOT NULL THEN
         RAISE EXCEPTION '% is anonymised: % in %.% are refused', v_subject,
@@ -1925,7 +1956,7 @@ DECLARE
 BEGIN
     SELECT * INTO v_t FROM gdpr.catalog_table WHERE table_schema = p_schema AND table_name = p_table;
     SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = v_t.kind;
-    IF v_t.link IS NULL OR v_t.link NOT IN ('direct', 'via') OR v_s.anonymized_column IS NULL THEN
+    IF v_t.link IS NULL OR v_t.link NOT IN ('direct', 'via') THEN
         RETURN NULL;
     END IF;
     SELECT * INTO v_src FROM gdpr.subject_source(p_schema, p_table, 'a');
@@ -1962,17 +1993,25 @@ BEGIN
     -- FOR KEY SHARE) and reads the locked rows' newest version. Only there: the lock
     -- is taken after the statement's own row locks, the erasure's order reversed, so
     -- a multi-row update racing an erasure can deadlock with it.
+    -- Erased means an entry in the erasure ledger (gdpr.subject_erased), which the
+    -- erasure writes after its own changes to the rows.
     RETURN format(
         'WITH s AS MATERIALIZED (
-             SELECT r.%1$I AS subject_key, r.%2$I AS anonymized FROM %3$I.%4$I r
+             SELECT r.%1$I::text AS subject_key, %2$s AS tenant FROM %3$I.%4$I r
               WHERE (%5$s) IN (SELECT %6$s FROM %7$s %8$s WHERE %9$s) %11$s)
-         SELECT %10$L || '' '' || s.subject_key::text FROM s WHERE s.anonymized IS NOT NULL LIMIT 1',
-        v_s.key_column, v_s.anonymized_column, v_s.table_schema, v_s.table_name,
+         SELECT %10$L || '' '' || s.subject_key FROM s
+          WHERE EXISTS (SELECT FROM gdpr.erasure_ledger l WHERE l.kind = %10$L AND l.subject_key = s.subject_key
+                           AND %12$s)
+          LIMIT 1',
+        v_s.key_column,
+        CASE WHEN v_s.tenant_column IS NOT NULL THEN format('r.%I::text', v_s.tenant_column) ELSE 'NULL::text' END,
+        v_s.table_schema, v_s.table_name,
         CASE WHEN v_tenanted THEN format('r.%I, r.%I', v_s.tenant_column, v_s.key_column)
              ELSE format('r.%I', v_s.key_column) END,
         CASE WHEN v_tenanted THEN format('%s, %s', v_src.tenant_expr, v_src.key_expr) ELSE v_src.key_expr END,
         v_rows, v_src.from_clause, v_src.where_clause, v_s.kind,
-        CASE WHEN v_t.link = 'via' THEN 'FOR KEY SHARE OF r' ELSE '' END);
+        CASE WHEN v_t.link = 'via' THEN 'FOR KEY SHARE OF r' ELSE '' END,
+        CASE WHEN v_s.tenant_column IS NOT NULL THEN 'l.tenant = s.tenant' ELSE 'l.tenant IS NULL' END);
 END $_$;
 ALTER FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name, p_event text) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.erasure_guard_targets(p_kind text) RETURNS TABLE(table_schema name, table_name name, rel regclass, trigger_name name, event text, transition text)
@@ -1985,7 +2024,7 @@ CREATE FUNCTION gdpr.erasure_guard_targets(p_kind text) RETURNS TABLE(table_sche
            (VALUES ('gdpr_erasure_guard'::name, 'INSERT', 'NEW TABLE AS gdpr_new_rows'),
                    ('gdpr_erasure_guard_update'::name, 'UPDATE',
                     'OLD TABLE AS gdpr_old_rows NEW TABLE AS gdpr_new_rows')) AS e(trigger_name, event, transition)
-     WHERE (p_kind IS NULL OR t.kind = p_kind) AND t.link IN ('direct', 'via') AND s.anonymized_column IS NOT NULL
+     WHERE (p_kind IS NULL OR t.kind = p_kind) AND t.link IN ('direct', 'via')
 $$;
 ALTER FUNCTION gdpr.erasure_guard_targets(p_kind text) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text DEFAULT NULL::text) RETURNS jsonb
@@ -2162,9 +2201,6 @@ DECLARE
     v_cache gdpr.insight_statement;
     v_statements text[];
     v_metas jsonb[];
-    v_secrets_sql text;
-    v_pattern text;
-    v_replacement text;
     v_count integer;
     v_rows json;
     v_counts integer[] := '{}';
@@ -2199,8 +2235,12 @@ BEGIN
             'SELECT count(*), min(s.%I::text), min(%s::text), min(%s) FROM %I.%I s WHERE s.%I = $1::%s%s',
             v_kind.key_column,
             CASE WHEN v_kind.tenant_column IS NOT NULL THEN format('s.%I', v_kind.tenant_column) ELSE 'NULL' END,
-            CASE WHEN v_kind.anonymized_column IS NOT NULL
-                 THEN format('s.%I::timestamptz', v_kind.anonymized_column) ELSE 'NULL::timestamptz' END,
+            -- erased: the engine's ledger says when (not the row's own column, which its
+            -- writers could set or clear)
+            format('(SELECT max(l.erased_at) FROM gdpr.erasure_ledger l WHERE l.kind = %L '
+                   'AND l.subject_key = s.%I::text AND %s)', v_kind.kind, v_kind.key_column,
+                   CASE WHEN v_kind.tenant_column IS NOT NULL THEN format('l.tenant = s.%I::text', v_kind.tenant_column)
+                        ELSE 'l.tenant IS NULL' END),
             v_kind.table_schema, v_kind.table_name, v_kind.key_column, v_key_type,
             CASE WHEN v_kind.tenant_column IS NOT NULL AND v_tenant IS NOT NULL
                  THEN format(' AND s.%I = $2::%s', v_kind.tenant_column, v_tenant_type) ELSE '' END)
@@ -2220,24 +2260,10 @@ BEGIN
     v_cache := gdpr.insight_statements(p_kind);
     v_statements := v_cache.statements;
     v_metas := v_cache.metas;
-    v_secrets_sql := v_cache.secrets;
-    -- Without the right, the subject's own sensitive values (4 characters or more) are
-    -- masked inside free text as well: one pattern per call, whole values only.
-    IF v_access <> 'allowed' AND v_secrets_sql IS NOT NULL THEN
-        EXECUTE format($q$
-            SELECT '(?<![[:alnum:]])(?:' || string_agg(DISTINCT pg_catalog.regexp_replace(p, '([^[:alnum:]])', '\\\1', 'g'), '|')
-                   || ')(?![[:alnum:]])'
-              FROM (SELECT v FROM (%s) s WHERE v IS NOT NULL AND length(v) >= 4) s
-             CROSS JOIN LATERAL unnest(CASE WHEN v ~ '^[0-9]{10}$'  -- a CPR number, also as DDMMYY-SSSS
-                                           THEN ARRAY[v, substr(v, 1, 6) || '-' || substr(v, 7)]
-                                           ELSE ARRAY[v] END) AS p$q$, v_secrets_sql)
-          INTO v_pattern USING v_key, v_subject_tenant;
-        v_replacement := COALESCE(gdpr.render_sensitive('x', v_access), '');
-    END IF;
     -- One set-based query per declared table.
     FOR i IN 1 .. COALESCE(array_length(v_statements, 1), 0) LOOP
         EXECUTE v_statements[i] INTO v_count, v_rows
-          USING v_key, v_subject_tenant, v_access, v_pattern, v_replacement;
+          USING v_key, v_subject_tenant, v_access;
         v_counts[i] := v_count;
         v_rowsets[i] := v_rows;
     END LOOP;
@@ -2340,55 +2366,6 @@ CREATE FUNCTION gdpr.insight_fingerprint(p_kind text) RETURNS text
 $$;
 ALTER FUNCTION gdpr.insight_fingerprint(p_kind text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.insight_fingerprint(p_kind text) IS 'Internal: digest of everything the generated insight statements of a kind depend on';
-CREATE FUNCTION gdpr.insight_purpose(p_kind text, p_subject_key text, p_tenant text, p_purpose text) RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-DECLARE
-    v_purpose text := left(p_purpose, 200);
-    v_kind gdpr.subject_kind;
-    v_key_type text;
-    v_tenant_type text;
-    v_name_cols text;
-    v_other_cols text;
-    v_where text;
-    v_names text[];
-    v_others text[];
-    v_secrets_sql text;
-    v_secrets text[];
-    v_pattern text;
-BEGIN
-    IF v_purpose IS NULL OR v_purpose IN ('', 'insight report', 'data export') THEN
-        RETURN v_purpose;
-    END IF;
-    SELECT * INTO v_kind FROM gdpr.subject_kind WHERE kind = p_kind;
-    SELECT format_type(a.atttypid, a.atttypmod),
-           (SELECT format_type(b.atttypid, b.atttypmod) FROM pg_catalog.pg_attribute b
-             WHERE b.attrelid = a.attrelid AND b.attname = v_kind.tenant_column)
-      INTO v_key_type, v_tenant_type
-      FROM pg_catalog.pg_attribute a
-     WHERE a.attrelid = format('%I.%I', v_kind.table_schema, v_kind.table_name)::regclass
-       AND a.attname = v_kind.key_column;
-    SELECT COALESCE(string_agg(format('s.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category = 'name'), ''),
-           COALESCE(string_agg(format('s.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category IS DISTINCT FROM 'name'), '')
-      INTO v_name_cols, v_other_cols
-      FROM unnest(v_kind.identifying) WITH ORDINALITY AS i(c, o)
-      LEFT JOIN gdpr.catalog_column cc
-        ON cc.table_schema = v_kind.table_schema AND cc.table_name = v_kind.table_name AND cc.column_name = i.c;
-    v_where := gdpr.subject_filter(v_kind.table_schema, v_kind.table_name, 's', format('= $1::%s', v_key_type),
-                                   CASE WHEN v_tenant_type IS NOT NULL THEN format('= $2::%s', v_tenant_type) END);
-    EXECUTE format('SELECT ARRAY[%s]::text[], ARRAY[%s]::text[] FROM %I.%I s WHERE %s',
-                   v_name_cols, v_other_cols, v_kind.table_schema, v_kind.table_name, v_where)
-       INTO v_names, v_others USING p_subject_key, p_tenant;
-    v_secrets_sql := (gdpr.insight_statements(p_kind)).secrets;
-    IF v_secrets_sql IS NOT NULL THEN
-        EXECUTE format('SELECT array_agg(s.v) FROM (%s) s', v_secrets_sql) INTO v_secrets USING p_subject_key, p_tenant;
-    END IF;
-    v_pattern := gdpr.redact_pattern(v_names, v_others || v_secrets);
-    RETURN left(gdpr.render_free_text(gdpr.redact(v_purpose, v_pattern), 'not_allowed'), 200);
-END $_$;
-ALTER FUNCTION gdpr.insight_purpose(p_kind text, p_subject_key text, p_tenant text, p_purpose text) OWNER TO pgdpr_owner;
-COMMENT ON FUNCTION gdpr.insight_purpose(p_kind text, p_subject_key text, p_tenant text, p_purpose text) IS 'Internal: the caller''s purpose as the audit trail keeps it, the subject''s values redacted, at most 200 characters';
 CREATE FUNCTION gdpr.insight_report(p_kind text, p_subject_key text, p_tenant text DEFAULT NULL::text, p_purpose text DEFAULT 'insight report'::text, p_format text DEFAULT 'json'::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2398,7 +2375,7 @@ DECLARE
 BEGIN
     v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
     PERFORM gdpr.audit('insight_report', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
-        gdpr.insight_purpose(p_kind, v_report #>> '{subject,key}', v_report #>> '{subject,tenant}', p_purpose),
+        p_purpose,
         jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
                                       'rows', v_report -> 'row_count'));
@@ -2430,7 +2407,7 @@ DECLARE
 BEGIN
     v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
     PERFORM gdpr.audit('export', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
-        gdpr.insight_purpose(p_kind, v_report #>> '{subject,key}', v_report #>> '{subject,tenant}', p_purpose),
+        p_purpose,
         jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
                                       'rows', v_report -> 'row_count'));
@@ -2445,7 +2422,7 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) IS 'Portable export (GDPR Art. 20): the insight report as (section, record, field, value) rows; writes one audit event';
-CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema name, table_name name, section_position integer, meta jsonb, statement text, secrets text)
+CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema name, table_name name, section_position integer, meta jsonb, statement text)
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -2475,19 +2452,13 @@ CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema na
                    WHEN c.sensitive_when IS NOT NULL THEN pg_catalog.format(
                        'CASE WHEN t.%I THEN gdpr.render_sensitive(t.%I::text, $3) ELSE t.%I::text END AS %I',
                        c.sensitive_when, a.attname, a.attname, a.attname)
-                   -- free text: CPR-shaped numbers masked as in the views (gdpr.render_free_text),
-                   -- and this subject's own sensitive values (bank numbers, custom fields) too
+                   -- free text: CPR- and account-shaped numbers masked by pattern, whoever's
+                   -- they are, as in the views; never by comparison with the subject's values
+                   -- (the caller controls the text: that comparison would be a guessing oracle)
                    WHEN c.category = 'free_text' THEN pg_catalog.format(
-                       'CASE WHEN $4 IS NULL THEN gdpr.render_free_text(t.%I::text, $3) '
-                       'ELSE pg_catalog.regexp_replace(gdpr.render_free_text(t.%I::text, $3), $4, $5, ''g'') END AS %I',
-                       a.attname, a.attname, a.attname)
+                       'gdpr.render_free_text(t.%I::text, $3) AS %I', a.attname, a.attname)
                    ELSE pg_catalog.format('t.%I', a.attname)
-               END AS expr,
-               CASE
-                   WHEN c.sensitive THEN pg_catalog.format('t.%I::text', a.attname)
-                   WHEN c.sensitive_when IS NOT NULL THEN pg_catalog.format(
-                       'CASE WHEN t.%I THEN t.%I::text END', c.sensitive_when, a.attname)
-               END AS secret_expr
+               END AS expr
           FROM declared d
           CROSS JOIN subject s
           JOIN pg_catalog.pg_attribute a
@@ -2546,15 +2517,7 @@ CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema na
                d.table_schema, d.table_name,
                gdpr.subject_filter(d.table_schema, d.table_name, 't',
                    pg_catalog.format('= $1::%s', s.key_type),
-                   CASE WHEN s.tenant_type IS NOT NULL THEN pg_catalog.format('= $2::%s', s.tenant_type) END)),
-           (SELECT pg_catalog.format('SELECT v FROM %I.%I t CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[%s]) AS v WHERE %s',
-                       d.table_schema, d.table_name, pg_catalog.string_agg(c.secret_expr, ', ' ORDER BY c.attnum),
-                       gdpr.subject_filter(d.table_schema, d.table_name, 't',
-                           pg_catalog.format('= $1::%s', s.key_type),
-                           CASE WHEN s.tenant_type IS NOT NULL THEN pg_catalog.format('= $2::%s', s.tenant_type) END))
-              FROM cols c
-             WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name AND c.secret_expr IS NOT NULL
-            HAVING pg_catalog.count(*) > 0)
+                   CASE WHEN s.tenant_type IS NOT NULL THEN pg_catalog.format('= $2::%s', s.tenant_type) END))
       FROM declared d
       CROSS JOIN subject s
       LEFT JOIN ordering o ON o.table_schema = d.table_schema AND o.table_name = d.table_name
@@ -2566,7 +2529,6 @@ CREATE TABLE gdpr.insight_statement (
     fingerprint text NOT NULL,
     statements text[] NOT NULL,
     metas jsonb[] NOT NULL,
-    secrets text,
     built_at timestamp with time zone DEFAULT now() NOT NULL
 );
 ALTER TABLE gdpr.insight_statement OWNER TO pgdpr_owner;
@@ -2586,15 +2548,14 @@ BEGIN
     SELECT p_kind, v_fingerprint,
            COALESCE(array_agg(i.statement ORDER BY i.section_position, i.table_schema, i.table_name), '{}'),
            COALESCE(array_agg(i.meta ORDER BY i.section_position, i.table_schema, i.table_name), '{}'),
-           string_agg(i.secrets, ' UNION ALL '), now()
+           now()
       INTO v_cached
       FROM gdpr.insight_sections(p_kind) i;
     IF current_setting('transaction_read_only') = 'off' THEN  -- a hot standby just generates
-        INSERT INTO gdpr.insight_statement AS c (kind, fingerprint, statements, metas, secrets, built_at)
-        VALUES (v_cached.kind, v_cached.fingerprint, v_cached.statements, v_cached.metas, v_cached.secrets,
-                v_cached.built_at)
+        INSERT INTO gdpr.insight_statement AS c (kind, fingerprint, statements, metas, built_at)
+        VALUES (v_cached.kind, v_cached.fingerprint, v_cached.statements, v_cached.metas, v_cached.built_at)
         ON CONFLICT (kind) DO UPDATE SET fingerprint = excluded.fingerprint, statements = excluded.statements,
-            metas = excluded.metas, secrets = excluded.secrets, built_at = excluded.built_at;
+            metas = excluded.metas, built_at = excluded.built_at;
     END IF;
     RETURN v_cached;
 END $$;
@@ -2647,6 +2608,38 @@ CREATE FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) RETURNS text
 $$;
 ALTER FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) IS 'Keyed SHA-256 of a value (the hash erase strategy); internal';
+CREATE FUNCTION gdpr.known_tenant(p_tenant text, p_exact boolean DEFAULT false) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_t gdpr.tenant_table;
+    v_key text;
+BEGIN
+    SELECT * INTO v_t FROM gdpr.tenant_table;
+    IF p_tenant IS NULL OR NOT FOUND THEN
+        RETURN p_tenant;
+    END IF;
+    BEGIN
+        EXECUTE format('SELECT t.%1$I::text FROM %2$I.%3$I t WHERE t.%1$I = $1::%4$s', v_t.key_column,
+                       v_t.table_schema, v_t.table_name,
+                       (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+                         WHERE a.attrelid = format('%I.%I', v_t.table_schema, v_t.table_name)::regclass
+                           AND a.attname = v_t.key_column))
+           INTO v_key USING p_tenant;
+    EXCEPTION WHEN data_exception THEN
+        v_key := NULL;
+    END;
+    IF v_key IS NULL THEN
+        RAISE EXCEPTION 'club % does not exist', quote_literal(p_tenant) USING ERRCODE = 'invalid_parameter_value';
+    ELSIF p_exact AND v_key <> p_tenant THEN
+        RAISE EXCEPTION 'club key % is written %', quote_literal(p_tenant), quote_literal(v_key)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN v_key;
+END $_$;
+ALTER FUNCTION gdpr.known_tenant(p_tenant text, p_exact boolean) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.known_tenant(p_tenant text, p_exact boolean) IS 'The canonical key of an existing tenant (club); refuses an unknown club';
 CREATE FUNCTION gdpr.ledger_export(p_since timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(kind text, tenant text, subject_key text, erased_at timestamp with time zone, actor name, rule_id bigint, reason_category text, signature text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2847,10 +2840,11 @@ BEGIN
             END;
         END LOOP;
     END;
-    v_anon := CASE WHEN v_s.anonymized_column IS NOT NULL
-                   THEN format('r.%I IS NOT NULL', v_s.anonymized_column)
-                   ELSE format('EXISTS (SELECT FROM gdpr.erasure_ledger l WHERE l.kind = %L AND l.subject_key = r.%I::text)',
-                               p_kind, v_s.key_column) END;
+    -- erased: the ledger says so (gdpr.subject_erased), looked up by its index
+    v_anon := format('EXISTS (SELECT FROM gdpr.erasure_ledger l WHERE l.kind = %L AND l.subject_key = r.%I::text AND %s)',
+                     p_kind, v_s.key_column,
+                     CASE WHEN v_s.tenant_column IS NOT NULL THEN format('l.tenant = r.%I::text', v_s.tenant_column)
+                          ELSE 'l.tenant IS NULL' END);
     RETURN QUERY EXECUTE format(
             'SELECT r.%1$I::text, %2$s, %3$s FROM %4$I.%5$I r
               WHERE r.%1$I = ANY ($1::%6$s[]) %7$s ORDER BY r.%1$I FOR UPDATE OF r',
@@ -2862,6 +2856,20 @@ BEGIN
         USING v_keys, p_tenant;
 END $_$;
 ALTER FUNCTION gdpr.lock_subjects(p_kind text, p_tenant text, p_keys text[]) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.masked_number_pattern() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT pg_catalog.replace(pg_catalog.replace('(?<![0-9])[0-3]S?[0-9]S?[01]S?[0-9]S?(?:(?:19|20)S?)?[0-9]S?[0-9](?:S?[0-9]){4}(?![0-9])'
+           '|(?<![0-9])(?:19|20)[0-9]{2}S?[01][0-9]S?[0-3][0-9]S?[0-9]{4}(?![0-9])'
+           '|(?<![0-9])[0-9]{4}S[0-9]{6,10}(?![0-9])'
+           '|(?<![0-9])[0-9]{4}(?:S[0-9]{3}){2,3}(?![0-9])'
+           '|(?<![0-9])[0-9]{10,14}(?![0-9])'
+           '|(?:(?<![0-9])[0-9]{4}S)?[Kk][Oo][Nn][Tt][Oo](?:[Nn][Rr]|[Nn][Uu][Mm][Mm][Ee][Rr])?[^0-9]{0,5}[0-9](?:S?[0-9]){3,13}(?![0-9])'
+           '|(?<![[:alnum:]])[Dd][Kk][0-9]{2}(?:S?[0-9]{4}){3}S?[0-9]{2}(?![0-9])'
+           , 'S?', '[^[:alnum:]]{0,5}'), 'S', '[^[:alnum:]]{1,5}')
+$$;
+ALTER FUNCTION gdpr.masked_number_pattern() OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.masked_number_pattern() IS 'Regular expression of the CPR- and account-shaped numbers masked in free text';
 CREATE FUNCTION gdpr.normalize_schedule(p_schedule text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3529,7 +3537,8 @@ BEGIN
       INTO v_level
       FROM gdpr.staff_group g
       LEFT JOIN gdpr.group_right gr ON gr.group_role = g.group_role AND (gr.area = p_area OR p_area IS NULL)
-     WHERE pg_catalog.pg_has_role(v_role, pg_catalog.to_regrole(pg_catalog.quote_ident(g.group_role)), 'MEMBER');
+     WHERE g.tenant = gdpr.role_tenant(v_role)  -- a group's rights apply in its own club only
+       AND pg_catalog.pg_has_role(v_role, pg_catalog.to_regrole(pg_catalog.quote_ident(g.group_role)), 'MEMBER');
     IF v_level IS NULL THEN  -- in no staff group: staff read by default, anyone else nothing
         RETURN CASE WHEN pg_catalog.pg_has_role(v_role, 'pgdpr_staff', 'MEMBER') THEN 'read' ELSE 'none' END;
     END IF;
@@ -3582,17 +3591,18 @@ COMMENT ON FUNCTION gdpr.register_condition(p_name text, p_function regproc, p_d
 CREATE FUNCTION gdpr.render_free_text(p_value text, p_access text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT CASE WHEN p_access = 'allowed' OR p_value IS NULL THEN p_value
-                ELSE pg_catalog.regexp_replace(p_value, '\m[0-9]{6}-?[0-9]{4}\M',
-                         CASE WHEN p_access = 'hidden' THEN '' ELSE 'kræver login' END, 'g') END
+    SELECT CASE WHEN p_access OPERATOR(pg_catalog.=) 'allowed' OR p_value IS NULL THEN p_value
+                ELSE pg_catalog.regexp_replace(p_value, gdpr.masked_number_pattern(),
+                         CASE WHEN p_access OPERATOR(pg_catalog.=) 'hidden' THEN '' ELSE 'kræver login' END, 'g') END
 $$;
 ALTER FUNCTION gdpr.render_free_text(p_value text, p_access text) OWNER TO postgres;
-COMMENT ON FUNCTION gdpr.render_free_text(p_value text, p_access text) IS 'Free text as a caller at the given access level reads it: CPR-shaped numbers masked unless allowed';
+COMMENT ON FUNCTION gdpr.render_free_text(p_value text, p_access text) IS 'Free text as a caller at the given access level reads it: CPR- and account-shaped numbers masked unless allowed';
 CREATE FUNCTION gdpr.render_sensitive(p_value text, p_access text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT CASE p_access WHEN 'allowed' THEN p_value WHEN 'hidden' THEN NULL::text
-                ELSE CASE WHEN p_value IS NULL THEN NULL::text ELSE 'kræver login' END END
+    SELECT (ARRAY[p_value, NULL::pg_catalog.text,
+                  CASE WHEN p_value IS NULL THEN NULL::pg_catalog.text ELSE 'kræver login' END])
+           [COALESCE(pg_catalog.array_position('{allowed,hidden}'::pg_catalog.text[], p_access), 3)]
 $$;
 ALTER FUNCTION gdpr.render_sensitive(p_value text, p_access text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.render_sensitive(p_value text, p_access text) IS 'A sensitive value as a caller at the given access level reads it: the value, ''kræver login'' or NULL';
@@ -3635,8 +3645,8 @@ BEGIN
     IF NOT gdpr.caller_is_admin() AND gdpr.register_access_of(gdpr.caller(), NULL) <> 'write' THEN
         RAISE EXCEPTION 'role % may not revoke support access', gdpr.caller() USING ERRCODE = 'insufficient_privilege';
     END IF;
-    UPDATE gdpr.support_grant SET revoked_at = pg_catalog.now()
-     WHERE tenant = v_tenant AND revoked_at IS NULL AND expires_at > pg_catalog.now();
+    UPDATE gdpr.support_grant SET revoked_at = pg_catalog.statement_timestamp()
+     WHERE tenant = v_tenant AND revoked_at IS NULL AND expires_at > pg_catalog.statement_timestamp();
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;
 END $$;
@@ -3665,11 +3675,24 @@ COMMENT ON FUNCTION gdpr.rights_overview(p_tenant text) IS 'Staff groups and the
 CREATE FUNCTION gdpr.role_is_owner(p_role oid) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-    SELECT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = p_role AND r.rolsuper)
-        OR p_role = (SELECT d.datdba FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) p_role AND r.rolsuper)
+        OR p_role OPERATOR(pg_catalog.=) (SELECT d.datdba FROM pg_catalog.pg_database d
+                                           WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
 $$;
 ALTER FUNCTION gdpr.role_is_owner(p_role oid) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.role_is_owner(p_role oid) IS 'True for a superuser or the owner of the current database';
+CREATE FUNCTION gdpr.role_tenant(p_role oid) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.=) 1
+                THEN pg_catalog.substr(pg_catalog.min(t.rolname::pg_catalog.text), 14) END
+      FROM pg_catalog.pg_auth_members m
+      JOIN pg_catalog.pg_roles t ON t.oid OPERATOR(pg_catalog.=) m.roleid
+     WHERE m.member OPERATOR(pg_catalog.=) p_role
+       AND pg_catalog.starts_with(t.rolname::pg_catalog.text, 'pgdpr_tenant_')
+$$;
+ALTER FUNCTION gdpr.role_tenant(p_role oid) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.role_tenant(p_role oid) IS 'Tenant key of a role (its one direct pgdpr_tenant_<key> membership), NULL if none or several';
 CREATE FUNCTION gdpr.rule_caller_may_erase() RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4411,7 +4434,8 @@ BEGIN
       INTO v_level
       FROM gdpr.staff_group g
       LEFT JOIN gdpr.group_right gr ON gr.group_role = g.group_role AND gr.area = p_area
-     WHERE pg_catalog.pg_has_role(v_role, pg_catalog.to_regrole(pg_catalog.quote_ident(g.group_role)), 'MEMBER');
+     WHERE g.tenant = gdpr.role_tenant(v_role)  -- a group's rights apply in its own club only
+       AND pg_catalog.pg_has_role(v_role, pg_catalog.to_regrole(pg_catalog.quote_ident(g.group_role)), 'MEMBER');
     RETURN CASE v_level WHEN 3 THEN 'allowed' WHEN 1 THEN 'hidden' ELSE 'not_allowed' END;
 END $$;
 ALTER FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) OWNER TO pgdpr_owner;
@@ -4564,6 +4588,16 @@ BEGIN
     RETURN v_run_id;
 END $$;
 ALTER FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamp with time zone, p_trigger text, p_now timestamp with time zone) OWNER TO postgres;
+CREATE FUNCTION gdpr.subject_erased(p_kind text, p_tenant text, p_subject_key text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT FROM gdpr.erasure_ledger l
+                    WHERE l.kind = p_kind AND l.subject_key = p_subject_key
+                      AND (l.tenant = p_tenant OR (l.tenant IS NULL AND p_tenant IS NULL)))
+$$;
+ALTER FUNCTION gdpr.subject_erased(p_kind text, p_tenant text, p_subject_key text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.subject_erased(p_kind text, p_tenant text, p_subject_key text) IS 'True when the erasure ledger records the subject as erased; internal';
 CREATE FUNCTION gdpr.subject_filter(p_schema name, p_table name, p_alias text, p_key_match text, p_tenant_match text DEFAULT NULL::text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4703,7 +4737,11 @@ CREATE FUNCTION gdpr.support_tenants(p_role name) RETURNS text[]
 BEGIN
     RETURN (SELECT COALESCE(pg_catalog.array_agg(DISTINCT s.tenant), '{}')
       FROM gdpr.support_grant s
-     WHERE s.revoked_at IS NULL AND s.expires_at > pg_catalog.now()
+     WHERE s.revoked_at IS NULL AND s.expires_at > pg_catalog.statement_timestamp()
+       -- a transaction kept open does not keep the access: the grant is checked at each
+       -- statement's time, and a support transaction older than five minutes reads
+       -- nothing (under REPEATABLE READ its snapshot would not see a revocation)
+       AND pg_catalog.statement_timestamp() - pg_catalog.now() <= interval '5 minutes'
        AND EXISTS (SELECT FROM pg_catalog.pg_roles r
                     WHERE r.rolname = p_role AND NOT r.rolsuper
                       AND pg_catalog.pg_has_role(r.oid, 'pgdpr_support', 'MEMBER')
@@ -4932,6 +4970,10 @@ DECLARE
     v_message text;
     v_state text;
     v_constraint text;
+    v_declared record;
+    v_src record;
+    v_subject_key text;
+    v_subject_tenant text;
 BEGIN
     IF gdpr.register_access_of(v_caller, v_area) <> 'write' THEN
         RAISE EXCEPTION 'role % may not change %.%: register access is not write', v_caller, v_schema, v_table
@@ -5008,6 +5050,40 @@ BEGIN
         END IF;
         IF v_tenant_column IS NOT NULL AND v_tenant IS NOT NULL THEN
             v_key_where := v_key_where || pg_catalog.format(' AND t.%I::text = %L', v_tenant_column, v_tenant);
+        END IF;
+    END IF;
+    -- What only the engine decides (GDPR Art. 17): a person is removed by erasure,
+    -- never by deleting the subject row (which would leave no ledger entry for a
+    -- restored backup and no audit event); whether a subject is erased is the
+    -- ledger's fact, so the subject row's anonymised-at column is not staff's to set
+    -- or clear; and what is left of an erased subject (the scrubbed subject row, rows
+    -- kept by law) is read-only to staff.
+    SELECT ct.kind, ct.link, sk.anonymized_column INTO v_declared
+      FROM gdpr.catalog_table ct JOIN gdpr.subject_kind sk ON sk.kind = ct.kind
+     WHERE ct.table_schema = v_schema AND ct.table_name = v_table;
+    IF FOUND THEN
+        IF v_declared.link = 'root' AND tg_op = 'DELETE' THEN
+            RAISE EXCEPTION 'a % is removed by erasure, not by DELETE', v_declared.kind
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'gdpr.anonymize() or `pgdpr anonymize` erases the person and records it in the ledger';
+        END IF;
+        IF v_declared.link = 'root' AND v_declared.anonymized_column IS NOT NULL
+           AND (v_new -> v_declared.anonymized_column::text) IS DISTINCT FROM
+               (CASE WHEN tg_op = 'INSERT' THEN 'null'::jsonb ELSE v_old -> v_declared.anonymized_column::text END) THEN
+            RAISE EXCEPTION 'only the erasure sets %.%.%', v_schema, v_table, v_declared.anonymized_column
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF tg_op <> 'INSERT' THEN
+            SELECT * INTO v_src FROM gdpr.subject_source(v_schema, v_table, 't');
+            EXECUTE pg_catalog.format('SELECT %s::text, %s::text FROM %I.%I t %s WHERE %s AND %s',
+                                      v_src.key_expr, COALESCE(v_src.tenant_expr, 'NULL'), v_schema, v_table,
+                                      v_src.from_clause, v_key_where, v_src.where_clause)
+               INTO v_subject_key, v_subject_tenant USING v_old;
+            IF v_subject_key IS NOT NULL AND gdpr.subject_erased(v_declared.kind, v_subject_tenant, v_subject_key) THEN
+                RAISE EXCEPTION '% % is erased: what is kept of it in %.% is read-only', v_declared.kind,
+                    v_subject_key, v_schema, v_table
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
         END IF;
     END IF;
     BEGIN
@@ -5564,10 +5640,12 @@ CREATE TABLE gdpr.audit_event (
     tenant text,
     subject_key text,
     purpose text,
-    details jsonb DEFAULT '{}'::jsonb NOT NULL
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    login name DEFAULT SESSION_USER
 );
 ALTER TABLE gdpr.audit_event OWNER TO pgdpr_owner;
 COMMENT ON TABLE gdpr.audit_event IS 'Append-only audit trail: keys and counts, no personal values';
+COMMENT ON COLUMN gdpr.audit_event.login IS 'The login (session user) behind actor, the role it acted as; NULL before 0011';
 ALTER TABLE gdpr.audit_event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME gdpr.audit_event_id_seq
     START WITH 1
@@ -5576,6 +5654,16 @@ ALTER TABLE gdpr.audit_event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+CREATE TABLE gdpr.audit_note (
+    event_id bigint NOT NULL,
+    kind text,
+    tenant text,
+    subject_key text,
+    note text NOT NULL,
+    CONSTRAINT audit_note_note_check CHECK ((length(note) <= 200))
+);
+ALTER TABLE gdpr.audit_note OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.audit_note IS 'What a caller wrote with an audited action (purpose, reason), numbers masked; deleted when the subject is erased';
 CREATE TABLE gdpr.catalog_column (
     table_schema name NOT NULL,
     table_name name NOT NULL,
@@ -5720,6 +5808,7 @@ CREATE TABLE gdpr.legal_hold (
     until timestamp with time zone,
     cleared_at timestamp with time zone,
     cleared_by name,
+    created_by_login name DEFAULT SESSION_USER,
     CONSTRAINT legal_hold_check CHECK (((cleared_at IS NULL) = (cleared_by IS NULL))),
     CONSTRAINT legal_hold_hold_type_check CHECK ((hold_type = ANY (ARRAY['debt'::text, 'doping'::text, 'litigation'::text, 'other'::text])))
 );
@@ -5855,6 +5944,7 @@ CREATE TABLE gdpr.support_grant (
     granted_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     revoked_at timestamp with time zone,
+    granted_by_login name DEFAULT SESSION_USER,
     CONSTRAINT support_grant_check CHECK ((expires_at > granted_at))
 );
 ALTER TABLE gdpr.support_grant OWNER TO pgdpr_owner;
@@ -5937,6 +6027,8 @@ ALTER TABLE ONLY club.table_bookings
     ADD CONSTRAINT table_bookings_pkey PRIMARY KEY (club_id, id);
 ALTER TABLE ONLY gdpr.audit_event
     ADD CONSTRAINT audit_event_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY gdpr.audit_note
+    ADD CONSTRAINT audit_note_pkey PRIMARY KEY (event_id);
 ALTER TABLE ONLY gdpr.catalog_column
     ADD CONSTRAINT catalog_column_pkey PRIMARY KEY (table_schema, table_name, column_name);
 ALTER TABLE ONLY gdpr.catalog_table
@@ -6002,6 +6094,7 @@ CREATE UNIQUE INDEX staff_id ON club.staff USING btree (id);
 CREATE INDEX table_bookings_customer ON club.table_bookings USING btree (club_id, customer_id, booked_for);
 CREATE INDEX audit_event_action ON gdpr.audit_event USING btree (action, at);
 CREATE INDEX audit_event_subject ON gdpr.audit_event USING btree (kind, subject_key, at);
+CREATE INDEX audit_note_subject ON gdpr.audit_note USING btree (kind, tenant, subject_key);
 CREATE INDEX deferred_erasure_pending ON gdpr.deferred_erasure USING btree (table_schema, table_name, next_due_at) WHERE (done_at IS NULL);
 CREATE INDEX erasure_ledger_at ON gdpr.erasure_ledger USING btree (erased_at);
 CREATE INDEX erasure_ledger_subject ON gdpr.erasure_ledger USING btree (kind, tenant, subject_key);
@@ -6029,9 +6122,20 @@ CREATE TRIGGER write_through INSTEAD OF INSERT OR DELETE OR UPDATE ON club_app.r
 CREATE TRIGGER write_through INSTEAD OF INSERT OR DELETE OR UPDATE ON club_app.resources FOR EACH ROW EXECUTE FUNCTION gdpr.view_write('club', 'resources', '', 'club_id');
 CREATE TRIGGER write_through INSTEAD OF INSERT OR DELETE OR UPDATE ON club_app.staff FOR EACH ROW EXECUTE FUNCTION gdpr.view_write('club', 'staff', 'staff', 'club_id');
 CREATE TRIGGER write_through INSTEAD OF INSERT OR DELETE OR UPDATE ON club_app.table_bookings FOR EACH ROW EXECUTE FUNCTION gdpr.view_write('club', 'table_bookings', 'customers', 'club_id');
-CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.group_right FOR EACH ROW EXECUTE FUNCTION gdpr.audit_rights_change();
-CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.staff_group FOR EACH ROW EXECUTE FUNCTION gdpr.audit_rights_change();
-CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.support_grant FOR EACH ROW EXECUTE FUNCTION gdpr.audit_rights_change();
+CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.catalog_column FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
+ALTER TABLE gdpr.catalog_column ENABLE ALWAYS TRIGGER audit_change;
+CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.catalog_table FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
+ALTER TABLE gdpr.catalog_table ENABLE ALWAYS TRIGGER audit_change;
+CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.group_right FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
+ALTER TABLE gdpr.group_right ENABLE ALWAYS TRIGGER audit_change;
+CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.staff_group FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
+ALTER TABLE gdpr.staff_group ENABLE ALWAYS TRIGGER audit_change;
+CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.subject_kind FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
+ALTER TABLE gdpr.subject_kind ENABLE ALWAYS TRIGGER audit_change;
+CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.support_grant FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
+ALTER TABLE gdpr.support_grant ENABLE ALWAYS TRIGGER audit_change;
+CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.tenant_table FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
+ALTER TABLE gdpr.tenant_table ENABLE ALWAYS TRIGGER audit_change;
 CREATE TRIGGER audit_event_append_only BEFORE DELETE OR UPDATE ON gdpr.audit_event FOR EACH ROW EXECUTE FUNCTION gdpr.refuse_audit_change();
 ALTER TABLE gdpr.audit_event ENABLE ALWAYS TRIGGER audit_event_append_only;
 CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON gdpr.audit_event FOR EACH STATEMENT EXECUTE FUNCTION gdpr.refuse_audit_change();
@@ -6080,6 +6184,8 @@ ALTER TABLE ONLY club.staff
     ADD CONSTRAINT staff_club_id_fkey FOREIGN KEY (club_id) REFERENCES club.clubs(id);
 ALTER TABLE ONLY club.table_bookings
     ADD CONSTRAINT table_bookings_club_id_customer_id_fkey FOREIGN KEY (club_id, customer_id) REFERENCES club.customers(club_id, id);
+ALTER TABLE ONLY gdpr.audit_note
+    ADD CONSTRAINT audit_note_event_id_fkey FOREIGN KEY (event_id) REFERENCES gdpr.audit_event(id);
 ALTER TABLE ONLY gdpr.catalog_column
     ADD CONSTRAINT catalog_column_table_schema_table_name_fkey FOREIGN KEY (table_schema, table_name) REFERENCES gdpr.catalog_table(table_schema, table_name) ON DELETE CASCADE;
 ALTER TABLE ONLY gdpr.catalog_table
@@ -6240,7 +6346,7 @@ GRANT ALL ON FUNCTION gdpr.anonymize_many(p_kind text, p_tenant text, p_subject_
 GRANT ALL ON FUNCTION gdpr.anonymize_many(p_kind text, p_tenant text, p_subject_keys text[], p_reason text, p_rule_id bigint) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.audit(p_action text, p_kind text, p_tenant text, p_subject_key text, p_purpose text, p_details jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.audit(p_action text, p_kind text, p_tenant text, p_subject_key text, p_purpose text, p_details jsonb) TO pgdpr_admin;
-REVOKE ALL ON FUNCTION gdpr.audit_rights_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.audit_table_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.catalog_check(p_schemas name[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.catalog_check(p_schemas name[]) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.catalog_discover(p_schema name, p_subject regclass) FROM PUBLIC;
@@ -6320,7 +6426,6 @@ REVOKE ALL ON FUNCTION gdpr.insight_columns(p_kind text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.insight_columns(p_kind text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.insight_columns(p_kind text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.insight_fingerprint(p_kind text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION gdpr.insight_purpose(p_kind text, p_subject_key text, p_tenant text, p_purpose text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.insight_report(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.insight_report(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.insight_report(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) TO pgdpr_admin;
@@ -6333,6 +6438,8 @@ REVOKE ALL ON FUNCTION gdpr.install_erasure_guards(p_kind text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.install_erasure_guards(p_kind text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.install_salt() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.known_tenant(p_tenant text, p_exact boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.known_tenant(p_tenant text, p_exact boolean) TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.ledger_export(p_since timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.ledger_export(p_since timestamp with time zone) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.ledger_replay(p_entries jsonb, p_apply boolean) FROM PUBLIC;
@@ -6455,6 +6562,7 @@ GRANT ALL ON FUNCTION gdpr.start_manual_run(p_rule_id bigint, p_now timestamp wi
 REVOKE ALL ON FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamp with time zone, p_trigger text, p_now timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamp with time zone, p_trigger text, p_now timestamp with time zone) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamp with time zone, p_trigger text, p_now timestamp with time zone) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.subject_erased(p_kind text, p_tenant text, p_subject_key text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.subject_reach(p_root oid) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.subject_reach(p_root oid) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.subject_source(p_schema name, p_table name, p_alias text, OUT from_clause text, OUT where_clause text, OUT key_expr text, OUT tenant_expr text) FROM PUBLIC;
