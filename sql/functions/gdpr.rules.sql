@@ -137,6 +137,7 @@ DECLARE
     v_value jsonb;
     v_out jsonb := '[]';
     v_known text;
+    v_predicate text;
 BEGIN
     v_items := CASE jsonb_typeof(COALESCE(p_items, '[]'))
         WHEN 'array' THEN COALESCE(p_items, '[]')
@@ -209,7 +210,13 @@ BEGIN
         IF p_what = 'condition' THEN  -- the builder must accept them (and validates its own way)
             EXECUTE format('SELECT %s($1::text, $2::jsonb, $3::text)',
                            gdpr.rule_trusted_function(v_entry.function, 'text,jsonb,text', 'condition', v_name))
-                USING 's', v_params, '$3';
+                INTO v_predicate USING 's', v_params, '$3';
+            -- safe by default (Art. 5(1)(e), 25(2)): a condition that selects every subject
+            -- (every threshold left out) is no condition
+            IF lower(btrim(COALESCE(v_predicate, ''))) IN ('', 'true', '(true)') THEN
+                RAISE EXCEPTION 'condition "%" with these parameters selects every subject: give it at least one threshold',
+                    v_name USING ERRCODE = 'invalid_parameter_value';
+            END IF;
         ELSE
             PERFORM gdpr.rule_trusted_function(v_entry.function, 'bigint,bigint,text,text,text[],jsonb', 'action', v_name);
         END IF;
@@ -259,10 +266,12 @@ BEGIN
         RAISE EXCEPTION 'a rule needs at least one action (known: %)',
             (SELECT string_agg(name, ', ' ORDER BY name) FROM gdpr.rule_action) USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF jsonb_array_length(v_rule.conditions) = 0 AND EXISTS (
-        SELECT FROM jsonb_array_elements(v_rule.actions) a JOIN gdpr.rule_action r ON r.name = a ->> 'name' WHERE r.erases) THEN
-        RAISE EXCEPTION 'an erasing action needs at least one condition (e.g. can_be_anonymised)'
-            USING ERRCODE = 'invalid_parameter_value';
+    -- safe by default (Art. 5(1)(e), 25(2)): a rule without a condition would act on every
+    -- subject of the club, whatever its action
+    IF jsonb_array_length(v_rule.conditions) = 0 THEN
+        RAISE EXCEPTION 'a rule needs at least one condition (known: %)',
+            (SELECT string_agg(c.name, ', ' ORDER BY c.name) FROM gdpr.rule_condition c
+              WHERE c.subject_table IS NULL OR c.subject_table = v_table) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF v_rule.max_subjects_per_run IS NULL OR v_rule.max_subjects_per_run < 1 THEN
         RAISE EXCEPTION 'max subjects per run must be at least 1, not %', v_rule.max_subjects_per_run
