@@ -86,11 +86,16 @@ def test_a_manual_run_whose_session_is_gone_is_abandoned_not_resumed(conn, club,
     rule = create_rule(conn, actions=MESSAGE)
     conn.execute("SELECT gdpr.disable_rule(%s)", (rule,))
     with psycopg.connect(db_dsn, autocommit=True) as driver:
+        pid = driver.info.backend_pid
         run = driver.execute("SELECT gdpr.start_manual_run(%s)", (rule,)).fetchone()[0]
         assert driver.execute("SELECT gdpr.run_batch(%s, 2)", (run,)).fetchone()[0]["changed"] == 2
         # while the session lives, the ticker leaves its run alone
         tick(conn)
         assert conn.execute("SELECT finished_at FROM gdpr.rule_run WHERE id = %s", (run,)).fetchone()[0] is None
+    deadline = time.monotonic() + 10  # the server ends the backend a moment after the client left
+    while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     tick(conn, 2)  # the session has ended
     row = conn.execute("SELECT changed, finished_at IS NOT NULL, stopped FROM gdpr.rule_run WHERE id = %s",
                        (run,)).fetchone()
