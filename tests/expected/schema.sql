@@ -124,37 +124,48 @@ CREATE FUNCTION gdpr.action_anonymise(p_rule_id bigint, p_run_id bigint, p_kind 
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
+DECLARE
+    v_author name := (SELECT r.author FROM gdpr.rule r WHERE r.id = p_rule_id);
+    v_result jsonb;
 BEGIN
-    -- run_batch checks this before any action runs; repeated here so that the action
-    -- itself never erases for a caller without the right (it runs as pgdpr_owner)
-    IF NOT gdpr.rule_caller_may_erase() THEN
-        RAISE EXCEPTION 'only admins and members of pgdpr_erasure may anonymise through a rule'
-            USING ERRCODE = 'insufficient_privilege';
+    IF NOT gdpr.rule_caller_may_erase() OR v_author IS NULL OR NOT gdpr.rule_role_may_erase(v_author) THEN
+        RAISE EXCEPTION 'only admins and members of pgdpr_erasure may anonymise through a rule, and only through a rule whose author may (caller %, author %)',
+            gdpr.caller(), COALESCE(v_author::text, 'unknown') USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF to_regprocedure('gdpr.anonymize_many(text,text,text[],text,bigint)') IS NULL THEN
         RAISE EXCEPTION 'action anonymise needs gdpr.anonymize_many (the erasure functions): run pgdpr migrate'
             USING ERRCODE = 'undefined_function';
     END IF;
-    RETURN QUERY EXECUTE
-        'SELECT a.subject_key::text, a.outcome::text, a.detail::jsonb FROM gdpr.anonymize_many($1, $2, $3, $4, $5) a'
+    EXECUTE 'SELECT COALESCE(jsonb_agg(jsonb_build_object(''k'', a.subject_key::text, ''o'', a.outcome::text,'
+            ' ''d'', a.detail::jsonb)), ''[]'') FROM gdpr.anonymize_many($1, $2, $3, $4, $5) a'
+        INTO v_result
         USING p_kind, p_tenant, p_subject_keys,
               COALESCE(p_params ->> 'reason', format('automatic anonymisation, rule %s', p_rule_id)), p_rule_id;
+    -- the ledger entries this call wrote (same transaction, same now()) name the author
+    UPDATE gdpr.erasure_ledger l SET actor = v_author
+     WHERE l.kind = p_kind AND l.tenant IS NOT DISTINCT FROM p_tenant AND l.rule_id = p_rule_id
+       AND l.erased_at = now() AND l.actor = gdpr.caller() AND l.actor <> v_author
+       AND l.subject_key IN (SELECT e ->> 'k' FROM jsonb_array_elements(v_result) e WHERE e ->> 'o' = 'anonymized');
+    RETURN QUERY SELECT e ->> 'k', e ->> 'o', e -> 'd' FROM jsonb_array_elements(v_result) e;
 END $_$;
 ALTER FUNCTION gdpr.action_anonymise(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text, p_subject_keys text[], p_params jsonb) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.action_anonymise(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text, p_subject_keys text[], p_params jsonb) IS 'Action anonymise: gdpr.anonymize_many for a batch of subjects (irreversible)';
 CREATE FUNCTION gdpr.action_queue_message(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text, p_subject_keys text[], p_params jsonb) RETURNS TABLE(subject_key text, outcome text, detail jsonb)
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+BEGIN
+    PERFORM gdpr.rule_require_register_access(p_kind);
+    RETURN QUERY
     WITH queued AS (
-        INSERT INTO gdpr.outbox (rule_id, run_id, kind, tenant, subject_key, template, payload)
+        INSERT INTO gdpr.outbox AS o (rule_id, run_id, kind, tenant, subject_key, template, payload)
         SELECT p_rule_id, p_run_id, p_kind, p_tenant, k.key, p_params ->> 'template',
                COALESCE(p_params -> 'payload', '{}')
           FROM unnest(p_subject_keys) AS k(key)
-        RETURNING outbox.subject_key, outbox.id
+        RETURNING o.subject_key, o.id
     )
-    SELECT q.subject_key, 'queued', jsonb_build_object('outbox_id', q.id) FROM queued q
-$$;
+    SELECT q.subject_key, 'queued'::text, jsonb_build_object('outbox_id', q.id) FROM queued q;
+END $$;
 ALTER FUNCTION gdpr.action_queue_message(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text, p_subject_keys text[], p_params jsonb) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.action_queue_message(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text, p_subject_keys text[], p_params jsonb) IS 'Action queue_message: one message per subject in gdpr.outbox (params: template, payload)';
 CREATE FUNCTION gdpr.active_legal_holds(p_kind text DEFAULT NULL::text, p_subject_key text DEFAULT NULL::text, p_tenant text DEFAULT NULL::text) RETURNS TABLE(id bigint, kind text, tenant text, subject_key text, hold_type text, reason text, created_by name, created_at timestamp with time zone, until timestamp with time zone)
@@ -171,6 +182,7 @@ BEGIN
        AND (p_kind IS NULL OR h.kind = p_kind)
        AND (p_subject_key IS NULL OR h.subject_key = p_subject_key)
        AND (v_tenant IS NULL OR h.tenant = v_tenant)
+       AND h.kind = ANY (gdpr.caller_register_kinds())
      ORDER BY h.kind, h.tenant, h.subject_key, h.id;
 END $$;
 ALTER FUNCTION gdpr.active_legal_holds(p_kind text, p_subject_key text, p_tenant text) OWNER TO pgdpr_owner;
@@ -419,6 +431,14 @@ CREATE FUNCTION gdpr.caller_is_admin() RETURNS boolean
       FROM pg_catalog.pg_roles r WHERE r.rolname = gdpr.caller()
 $$;
 ALTER FUNCTION gdpr.caller_is_admin() OWNER TO postgres;
+CREATE FUNCTION gdpr.caller_register_kinds() RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE(pg_catalog.array_agg(k.kind), '{}') FROM gdpr.subject_kind k
+     WHERE gdpr.rule_role_register_access(gdpr.caller(), k.kind) <> 'none'
+$$;
+ALTER FUNCTION gdpr.caller_register_kinds() OWNER TO postgres;
 CREATE FUNCTION gdpr.caller_tenant() RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
@@ -431,6 +451,23 @@ CREATE FUNCTION gdpr.caller_tenant() RETURNS text
      LIMIT 1
 $$;
 ALTER FUNCTION gdpr.caller_tenant() OWNER TO postgres;
+CREATE FUNCTION gdpr.cancel_run(p_run_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_rule gdpr.rule;
+BEGIN
+    SELECT r.* INTO v_rule FROM gdpr.rule_run x JOIN gdpr.rule r ON r.id = x.rule_id WHERE x.id = p_run_id;
+    IF NOT FOUND OR (NOT gdpr.caller_is_admin() AND gdpr.caller_tenant() IS DISTINCT FROM v_rule.tenant) THEN
+        RAISE EXCEPTION 'no run %', p_run_id USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM gdpr.rule_require_register_access(v_rule.kind);
+    PERFORM FROM gdpr.rule_run x WHERE x.id = p_run_id FOR UPDATE;
+    RETURN gdpr.rule_run_stop(p_run_id, 'cancelled');
+END $$;
+ALTER FUNCTION gdpr.cancel_run(p_run_id bigint) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.cancel_run(p_run_id bigint) IS 'Stop a run now: marked cancelled, never resumed; the work done so far stays; audited';
 CREATE FUNCTION gdpr.catalog_check(p_schemas name[] DEFAULT NULL::name[]) RETURNS TABLE(severity text, finding text, table_name text, column_name text, category text, reason text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -726,12 +763,12 @@ BEGIN
            actions = v_rule.actions, max_subjects_per_run = v_rule.max_subjects_per_run,
            next_slot = CASE WHEN v_rule.schedule = v_old.schedule AND v_rule.time_zone = v_old.time_zone
                             THEN v_old.next_slot ELSE v_rule.next_slot END,
-           changed_at = now(), changed_by = gdpr.caller()
+           changed_at = now(), changed_by = gdpr.caller(), author = gdpr.caller()
      WHERE r.id = p_rule_id;
     PERFORM gdpr.audit('rule_change', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
         'rule_id', p_rule_id, 'schedule', v_rule.schedule, 'time_zone', v_rule.time_zone,
         'frequency_days', v_rule.frequency_days, 'conditions', v_rule.conditions, 'actions', v_rule.actions,
-        'max_subjects_per_run', v_rule.max_subjects_per_run));
+        'max_subjects_per_run', v_rule.max_subjects_per_run, 'author', gdpr.caller()));
     RETURN gdpr.show_rule(p_rule_id);
 END $$;
 ALTER FUNCTION gdpr.change_rule(p_rule_id bigint, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_time_zone text) OWNER TO pgdpr_owner;
@@ -822,8 +859,10 @@ DECLARE
 BEGIN
     PERFORM gdpr.require_erasure_right();  -- not the EXECUTE grant alone (gdpr.anonymize.sql)
     v_tenant := gdpr.acting_tenant(NULL);
+    -- a hold of a register the caller may not read answers like a missing one
     SELECT * INTO v_hold FROM gdpr.legal_hold h
      WHERE h.id = p_hold_id AND (v_tenant IS NULL OR h.tenant = v_tenant)
+       AND h.kind = ANY (gdpr.caller_register_kinds())
      FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'legal hold % not found', p_hold_id USING ERRCODE = 'no_data_found';
@@ -1148,6 +1187,7 @@ CREATE FUNCTION gdpr.condition_club_can_be_anonymised(p_alias text, p_params jso
     AS $_$
 DECLARE
     v_parts text[] := '{}';
+    v_months text[] := '{}';
     v_check record;
 BEGIN
     FOR v_check IN
@@ -1161,11 +1201,18 @@ BEGIN
             'NOT EXISTS (SELECT FROM %I.%I x WHERE x.club_id = %I.club_id AND x.customer_id = %I.id'
             ' AND x.%I > $2 - make_interval(months => (%s ->> %L)::integer))',
             v_check.sch, v_check.tab, p_alias, p_alias, v_check.col, p_params_ref, v_check.param);
+        v_months := v_months || format('(%s ->> %L)::integer', p_params_ref, v_check.param);
     END LOOP;
+    IF cardinality(v_months) > 0 THEN
+        -- the day of joining, in the rule's time zone ($4)
+        v_parts := v_parts || format(
+            '%I.member_since <= (($2 AT TIME ZONE $4) - make_interval(months => GREATEST(%s)))::date',
+            p_alias, array_to_string(v_months, ', '));
+    END IF;
     RETURN COALESCE(NULLIF(array_to_string(v_parts, ' AND '), ''), 'true');
 END $_$;
 ALTER FUNCTION gdpr.condition_club_can_be_anonymised(p_alias text, p_params jsonb, p_params_ref text) OWNER TO pgdpr_owner;
-COMMENT ON FUNCTION gdpr.condition_club_can_be_anonymised(p_alias text, p_params jsonb, p_params_ref text) IS 'Condition can_be_anonymised (club schema): no account movement, activity, reservation within x months';
+COMMENT ON FUNCTION gdpr.condition_club_can_be_anonymised(p_alias text, p_params jsonb, p_params_ref text) IS 'Condition can_be_anonymised (club schema): no account movement, activity, reservation within x months, not joined within the longest';
 CREATE FUNCTION gdpr.create_rule(p_tenant text, p_description text, p_schedule text, p_frequency text DEFAULT 'once'::text, p_conditions jsonb DEFAULT '[]'::jsonb, p_actions jsonb DEFAULT '[]'::jsonb, p_max_subjects_per_run integer DEFAULT 1000, p_kind text DEFAULT 'customer'::text, p_time_zone text DEFAULT NULL::text, p_enabled boolean DEFAULT true) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1177,6 +1224,7 @@ BEGIN
     IF v_tenant IS NULL THEN
         RAISE EXCEPTION 'name the club (tenant) the rule is for' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM gdpr.rule_require_register_access(COALESCE(p_kind, 'customer'));
     v_rule.tenant := v_tenant;
     v_rule.kind := COALESCE(p_kind, 'customer');
     v_rule.description := p_description;
@@ -1193,15 +1241,16 @@ BEGIN
             v_rule.max_subjects_per_run USING ERRCODE = 'insufficient_privilege';
     END IF;
     INSERT INTO gdpr.rule (tenant, kind, description, schedule, time_zone, frequency_days, conditions, actions,
-                           max_subjects_per_run, enabled, created_by, next_slot)
+                           max_subjects_per_run, enabled, created_by, author, next_slot)
     VALUES (v_rule.tenant, v_rule.kind, btrim(v_rule.description), v_rule.schedule, v_rule.time_zone,
             v_rule.frequency_days, v_rule.conditions, v_rule.actions, v_rule.max_subjects_per_run,
-            COALESCE(p_enabled, true), gdpr.caller(), v_rule.next_slot)
+            COALESCE(p_enabled, true), gdpr.caller(), gdpr.caller(), v_rule.next_slot)
     RETURNING id INTO v_rule.id;
     PERFORM gdpr.audit('rule_create', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
         'rule_id', v_rule.id, 'schedule', v_rule.schedule, 'time_zone', v_rule.time_zone,
         'frequency_days', v_rule.frequency_days, 'conditions', v_rule.conditions, 'actions', v_rule.actions,
-        'max_subjects_per_run', v_rule.max_subjects_per_run, 'enabled', COALESCE(p_enabled, true)));
+        'max_subjects_per_run', v_rule.max_subjects_per_run, 'enabled', COALESCE(p_enabled, true),
+        'author', gdpr.caller()));
     RETURN v_rule.id;
 END $$;
 ALTER FUNCTION gdpr.create_rule(p_tenant text, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_kind text, p_time_zone text, p_enabled boolean) OWNER TO pgdpr_owner;
@@ -2816,6 +2865,7 @@ BEGIN
       LEFT JOIN LATERAL (SELECT x.started_at, x.changed FROM gdpr.rule_run x WHERE x.rule_id = r.id
                           ORDER BY x.started_at DESC LIMIT 1) lr ON true
      WHERE r.deleted_at IS NULL AND (v_tenant IS NULL OR r.tenant = v_tenant)
+       AND r.kind = ANY (gdpr.caller_register_kinds())
      ORDER BY r.tenant, r.id;
 END $$;
 ALTER FUNCTION gdpr.list_rules(p_tenant text) OWNER TO pgdpr_owner;
@@ -3670,15 +3720,6 @@ CREATE FUNCTION gdpr.role_is_owner(p_role oid) RETURNS boolean
 $$;
 ALTER FUNCTION gdpr.role_is_owner(p_role oid) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.role_is_owner(p_role oid) IS 'True for a superuser or the owner of the current database';
-CREATE FUNCTION gdpr.rule_caller_may_erase() RETURNS boolean
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT gdpr.caller_is_admin()
-        OR (EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = 'pgdpr_erasure')
-            AND pg_catalog.pg_has_role(gdpr.caller(), 'pgdpr_erasure', 'MEMBER'))
-$$;
-ALTER FUNCTION gdpr.rule_caller_may_erase() OWNER TO postgres;
 CREATE TABLE gdpr.rule (
     id bigint NOT NULL,
     tenant text NOT NULL,
@@ -3698,12 +3739,54 @@ CREATE TABLE gdpr.rule (
     last_slot timestamp with time zone,
     next_slot timestamp with time zone,
     deleted_at timestamp with time zone,
+    author name NOT NULL,
     CONSTRAINT rule_description_check CHECK (((length(description) >= 1) AND (length(description) <= 200))),
     CONSTRAINT rule_frequency_days_check CHECK ((frequency_days > 0)),
     CONSTRAINT rule_max_subjects_per_run_check CHECK ((max_subjects_per_run > 0))
 );
 ALTER TABLE gdpr.rule OWNER TO pgdpr_owner;
 COMMENT ON TABLE gdpr.rule IS 'Trigger rules (seed S4): when, how often, only if, what';
+COMMENT ON COLUMN gdpr.rule.author IS 'Role whose rights the rule runs with: its creator, or who last changed its definition or enabled it';
+CREATE FUNCTION gdpr.rule_author_refusal(p_rule gdpr.rule) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_admin boolean;
+    v_in_club boolean;
+BEGIN
+    SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, 'pgdpr_admin', 'MEMBER'),
+           pg_catalog.pg_has_role(r.oid, t.oid, 'MEMBER')
+      INTO v_admin, v_in_club
+      FROM pg_catalog.pg_roles r
+      LEFT JOIN pg_catalog.pg_roles t ON t.rolname = gdpr.tenant_role(p_rule.tenant)
+     WHERE r.rolname = p_rule.author;
+    IF NOT FOUND THEN
+        RETURN format('refused: the rule''s author %s no longer exists', p_rule.author);
+    END IF;
+    IF gdpr.rule_erases(p_rule.actions) AND NOT gdpr.rule_role_may_erase(p_rule.author) THEN
+        RETURN format('refused: the rule''s author %s may no longer erase (pgdpr_erasure or pgdpr_admin)',
+                      p_rule.author);
+    END IF;
+    IF NOT v_admin AND NOT COALESCE(v_in_club, false) THEN
+        RETURN format('refused: the rule''s author %s no longer belongs to club %s', p_rule.author, p_rule.tenant);
+    END IF;
+    IF (gdpr.caller_is_admin() OR p_rule.author = gdpr.caller())
+       AND gdpr.rule_role_register_access(p_rule.author, p_rule.kind) = 'none' THEN
+        RETURN format('refused: the rule''s author %s has no access to the %s register', p_rule.author,
+                      (SELECT k.area FROM gdpr.subject_kind k WHERE k.kind = p_rule.kind));
+    END IF;
+    RETURN NULL;
+END $$;
+ALTER FUNCTION gdpr.rule_author_refusal(p_rule gdpr.rule) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.rule_author_refusal(p_rule gdpr.rule) IS 'Why the rule may not run with its author''s rights now (erasure right, club, register access), or NULL';
+CREATE FUNCTION gdpr.rule_caller_may_erase() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT gdpr.rule_role_may_erase(gdpr.caller())
+$$;
+ALTER FUNCTION gdpr.rule_caller_may_erase() OWNER TO postgres;
 CREATE FUNCTION gdpr.rule_check(p_rule gdpr.rule) RETURNS gdpr.rule
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3729,10 +3812,12 @@ BEGIN
         RAISE EXCEPTION 'a rule needs at least one action (known: %)',
             (SELECT string_agg(name, ', ' ORDER BY name) FROM gdpr.rule_action) USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF jsonb_array_length(v_rule.conditions) = 0 AND EXISTS (
-        SELECT FROM jsonb_array_elements(v_rule.actions) a JOIN gdpr.rule_action r ON r.name = a ->> 'name' WHERE r.erases) THEN
-        RAISE EXCEPTION 'an erasing action needs at least one condition (e.g. can_be_anonymised)'
-            USING ERRCODE = 'invalid_parameter_value';
+    -- safe by default (Art. 5(1)(e), 25(2)): a rule without a condition would act on every
+    -- subject of the club, whatever its action
+    IF jsonb_array_length(v_rule.conditions) = 0 THEN
+        RAISE EXCEPTION 'a rule needs at least one condition (known: %)',
+            (SELECT string_agg(c.name, ', ' ORDER BY c.name) FROM gdpr.rule_condition c
+              WHERE c.subject_table IS NULL OR c.subject_table = v_table) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF v_rule.max_subjects_per_run IS NULL OR v_rule.max_subjects_per_run < 1 THEN
         RAISE EXCEPTION 'max subjects per run must be at least 1, not %', v_rule.max_subjects_per_run
@@ -3867,6 +3952,7 @@ BEGIN
         -- the same message as a missing rule: another club's rules are not even confirmed to exist
         RAISE EXCEPTION 'no rule %', p_rule_id USING ERRCODE = 'no_data_found';
     END IF;
+    PERFORM gdpr.rule_require_register_access(v_rule.kind);
     RETURN v_rule;
 END $$;
 ALTER FUNCTION gdpr.rule_for_caller(p_rule_id bigint) OWNER TO postgres;
@@ -3892,7 +3978,7 @@ BEGIN
     RETURN v_m[2]::integer;
 END $_$;
 ALTER FUNCTION gdpr.rule_frequency_days(p_frequency text) OWNER TO postgres;
-CREATE FUNCTION gdpr.rule_history(p_rule_id bigint DEFAULT NULL::bigint, p_tenant text DEFAULT NULL::text, p_limit integer DEFAULT 20) RETURNS TABLE(run_id bigint, rule_id bigint, tenant text, trigger text, slot timestamp with time zone, started_at timestamp with time zone, finished_at timestamp with time zone, candidates integer, changed integer, skipped jsonb, error_count integer, errors jsonb, capped boolean, batches integer)
+CREATE FUNCTION gdpr.rule_history(p_rule_id bigint DEFAULT NULL::bigint, p_tenant text DEFAULT NULL::text, p_limit integer DEFAULT 20) RETURNS TABLE(run_id bigint, rule_id bigint, tenant text, trigger text, slot timestamp with time zone, started_at timestamp with time zone, finished_at timestamp with time zone, candidates integer, changed integer, skipped jsonb, error_count integer, errors jsonb, capped boolean, batches integer, author name, started_by name, stopped text, stopped_by name)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3904,9 +3990,10 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT x.id, x.rule_id, r.tenant, x.trigger, x.slot, x.started_at, x.finished_at, x.candidates, x.changed,
-           x.skipped, x.error_count, x.errors, x.capped, x.batches
+           x.skipped, x.error_count, x.errors, x.capped, x.batches, x.author, x.started_by, x.stopped, x.stopped_by
       FROM gdpr.rule_run x JOIN gdpr.rule r ON r.id = x.rule_id
      WHERE (p_rule_id IS NULL OR x.rule_id = p_rule_id) AND (v_tenant IS NULL OR r.tenant = v_tenant)
+       AND r.kind = ANY (gdpr.caller_register_kinds())
      ORDER BY x.started_at DESC, x.id DESC
      LIMIT COALESCE(p_limit, 20);
 END $$;
@@ -3927,6 +4014,7 @@ DECLARE
     v_value jsonb;
     v_out jsonb := '[]';
     v_known text;
+    v_predicate text;
 BEGIN
     v_items := CASE jsonb_typeof(COALESCE(p_items, '[]'))
         WHEN 'array' THEN COALESCE(p_items, '[]')
@@ -3999,7 +4087,13 @@ BEGIN
         IF p_what = 'condition' THEN  -- the builder must accept them (and validates its own way)
             EXECUTE format('SELECT %s($1::text, $2::jsonb, $3::text)',
                            gdpr.rule_trusted_function(v_entry.function, 'text,jsonb,text', 'condition', v_name))
-                USING 's', v_params, '$3';
+                INTO v_predicate USING 's', v_params, '$3';
+            -- safe by default (Art. 5(1)(e), 25(2)): a condition that selects every subject
+            -- (every threshold left out) is no condition
+            IF lower(btrim(COALESCE(v_predicate, ''))) IN ('', 'true', '(true)') THEN
+                RAISE EXCEPTION 'condition "%" with these parameters selects every subject: give it at least one threshold',
+                    v_name USING ERRCODE = 'invalid_parameter_value';
+            END IF;
         ELSE
             PERFORM gdpr.rule_trusted_function(v_entry.function, 'bigint,bigint,text,text,text[],jsonb', 'action', v_name);
         END IF;
@@ -4031,6 +4125,101 @@ BEGIN
     END IF;
 END $$;
 ALTER FUNCTION gdpr.rule_require_erasure_right(p_actions jsonb, p_doing text) OWNER TO postgres;
+CREATE FUNCTION gdpr.rule_require_register_access(p_kind text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF gdpr.rule_role_register_access(gdpr.caller(), p_kind) = 'none' THEN
+        RAISE EXCEPTION 'role % has no access to the % register', gdpr.caller(),
+            COALESCE((SELECT k.area FROM gdpr.subject_kind k WHERE k.kind = p_kind), p_kind)
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.rule_require_register_access(p_kind text) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.rule_require_register_access(p_kind text) IS 'Refuse a caller whose register access to the subject kind''s area is none (admins: every area)';
+CREATE FUNCTION gdpr.rule_role_may_erase(p_role name) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE((SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, 'pgdpr_admin', 'MEMBER')
+                            OR (EXISTS (SELECT FROM pg_catalog.pg_roles e WHERE e.rolname = 'pgdpr_erasure')
+                                AND pg_catalog.pg_has_role(r.oid, 'pgdpr_erasure', 'MEMBER'))
+                       FROM pg_catalog.pg_roles r WHERE r.rolname = p_role), false)
+$$;
+ALTER FUNCTION gdpr.rule_role_may_erase(p_role name) OWNER TO postgres;
+CREATE FUNCTION gdpr.rule_role_register_access(p_role name, p_kind text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = p_role
+                  AND (r.rolsuper OR pg_catalog.pg_has_role(r.oid, 'pgdpr_admin', 'MEMBER'))) THEN
+        RETURN 'write';  -- a superuser or admin acts on every club and area
+    END IF;
+    RETURN gdpr.register_access_of(p_role, (SELECT k.area FROM gdpr.subject_kind k WHERE k.kind = p_kind));
+END $$;
+ALTER FUNCTION gdpr.rule_role_register_access(p_role name, p_kind text) OWNER TO postgres;
+CREATE FUNCTION gdpr.rule_run_audit(p_run_id bigint) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT gdpr.audit('rule_run', r.kind, r.tenant, NULL, NULL, jsonb_build_object(
+               'rule_id', r.id, 'run_id', x.id, 'trigger', x.trigger, 'slot', x.slot, 'author', x.author,
+               'started_by', x.started_by, 'candidates', x.candidates, 'changed', x.changed,
+               'skipped', x.skipped, 'errors', x.error_count, 'capped', x.capped, 'stopped', x.stopped,
+               'stopped_by', x.stopped_by))
+      FROM gdpr.rule_run x JOIN gdpr.rule r ON r.id = x.rule_id
+     WHERE x.id = p_run_id
+$$;
+ALTER FUNCTION gdpr.rule_run_audit(p_run_id bigint) OWNER TO postgres;
+CREATE FUNCTION gdpr.rule_run_driven(p_run_id bigint, p_by_me boolean DEFAULT false) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l
+                    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                      AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                                         WHERE d.datname = pg_catalog.current_database())
+                      AND l.classid = 1734636658::oid  -- 'gdpr'
+                      AND l.objid = pg_catalog.oid(p_run_id % 2147483647)
+                      AND (NOT p_by_me OR l.pid = pg_catalog.pg_backend_pid()))
+$$;
+ALTER FUNCTION gdpr.rule_run_driven(p_run_id bigint, p_by_me boolean) OWNER TO postgres;
+CREATE FUNCTION gdpr.rule_run_hold(p_run_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT gdpr.rule_run_driven(p_run_id, true) THEN
+        PERFORM pg_catalog.pg_try_advisory_lock(1734636658, (p_run_id % 2147483647)::integer);
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.rule_run_hold(p_run_id bigint) OWNER TO postgres;
+CREATE FUNCTION gdpr.rule_run_release(p_run_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF gdpr.rule_run_driven(p_run_id, true) THEN
+        PERFORM pg_catalog.pg_advisory_unlock(1734636658, (p_run_id % 2147483647)::integer);
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.rule_run_release(p_run_id bigint) OWNER TO postgres;
+CREATE FUNCTION gdpr.rule_run_stop(p_run_id bigint, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    UPDATE gdpr.rule_run x SET finished_at = clock_timestamp(), stopped = p_reason, stopped_by = gdpr.caller()
+     WHERE x.id = p_run_id AND x.finished_at IS NULL;
+    IF FOUND THEN
+        PERFORM gdpr.rule_run_audit(p_run_id);
+    END IF;
+    PERFORM gdpr.rule_run_release(p_run_id);
+    RETURN gdpr.rule_run_summary(p_run_id);
+END $$;
+ALTER FUNCTION gdpr.rule_run_stop(p_run_id bigint, p_reason text) OWNER TO postgres;
 CREATE FUNCTION gdpr.rule_run_summary(p_run_id bigint, p_busy boolean DEFAULT false) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4038,7 +4227,7 @@ CREATE FUNCTION gdpr.rule_run_summary(p_run_id bigint, p_busy boolean DEFAULT fa
     SELECT jsonb_build_object('run_id', x.id, 'rule_id', x.rule_id, 'done', x.finished_at IS NOT NULL,
                               'busy', p_busy, 'candidates', x.candidates, 'changed', x.changed,
                               'skipped', x.skipped, 'error_count', x.error_count, 'capped', x.capped,
-                              'batches', x.batches)
+                              'batches', x.batches, 'author', x.author, 'stopped', x.stopped)
       FROM gdpr.rule_run x WHERE x.id = p_run_id
 $$;
 ALTER FUNCTION gdpr.rule_run_summary(p_run_id bigint, p_busy boolean) OWNER TO postgres;
@@ -4116,19 +4305,28 @@ BEGIN
         RETURN jsonb_build_object('run_id', p_run_id, 'done', false, 'busy', true);
     END IF;
     SELECT * INTO v_rule FROM gdpr.rule r WHERE r.id = v_run.rule_id;
+    -- the caller's register access to the rule's area (the ticker's: every area)
+    PERFORM gdpr.rule_require_register_access(v_rule.kind);
     IF v_run.finished_at IS NOT NULL THEN
+        PERFORM gdpr.rule_run_release(p_run_id);
         RETURN gdpr.rule_run_summary(p_run_id);
     END IF;
-    IF v_rule.deleted_at IS NOT NULL OR (NOT v_rule.enabled AND v_run.trigger = 'schedule') THEN
-        UPDATE gdpr.rule_run x SET finished_at = clock_timestamp(),
-               skipped = x.skipped || jsonb_build_object('stopped', CASE WHEN v_rule.deleted_at IS NOT NULL
-                                                                    THEN 'rule deleted' ELSE 'rule disabled' END)
-         WHERE x.id = p_run_id;
-        RETURN gdpr.rule_run_summary(p_run_id);
+    IF v_rule.deleted_at IS NOT NULL THEN
+        RETURN gdpr.rule_run_stop(p_run_id, 'rule deleted');
+    ELSIF NOT v_rule.enabled AND v_run.trigger = 'schedule' THEN  -- a disabled rule never runs scheduled
+        RETURN gdpr.rule_run_stop(p_run_id, 'rule disabled');
     END IF;
     -- the erasure right is checked here, where the actions run as pgdpr_owner (the EXECUTE
     -- grant of gdpr.anonymize_many is not): manual runs, gdpr.run_rule and the ticker
     PERFORM gdpr.rule_require_erasure_right(v_rule.actions, 'run');
+    -- and the author's rights, at every batch: a right lost midway stops the run
+    v_message := gdpr.rule_author_refusal(v_rule);
+    IF v_message IS NOT NULL THEN
+        RETURN gdpr.rule_run_stop(p_run_id, v_message);
+    END IF;
+    IF v_run.trigger = 'manual' THEN
+        PERFORM gdpr.rule_run_hold(p_run_id);  -- whoever drives a manual run holds it
+    END IF;
     v_params := (SELECT COALESCE(jsonb_agg(c -> 'params'), '[]') FROM jsonb_array_elements(v_rule.conditions) c);
     v_sql := format('SELECT ARRAY(%s)', gdpr.rule_eligibility_sql(v_rule, 'batch'));
     v_limit := LEAST(GREATEST(COALESCE(p_batch_size, 1000), 1), v_rule.max_subjects_per_run - v_run.changed);
@@ -4145,11 +4343,8 @@ BEGIN
         END IF;
     END IF;
     IF v_done THEN
-        SELECT * INTO v_run FROM gdpr.rule_run x WHERE x.id = p_run_id;
-        PERFORM gdpr.audit('rule_run', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
-            'rule_id', v_rule.id, 'run_id', p_run_id, 'trigger', v_run.trigger, 'slot', v_run.slot,
-            'candidates', v_run.candidates, 'changed', v_run.changed, 'skipped', v_run.skipped,
-            'errors', v_run.error_count, 'capped', v_run.capped));
+        PERFORM gdpr.rule_run_audit(p_run_id);
+        PERFORM gdpr.rule_run_release(p_run_id);
         RETURN gdpr.rule_run_summary(p_run_id);
     END IF;
     -- the actions, in order; a subject goes on to the next action only if the previous changed it
@@ -4228,10 +4423,8 @@ BEGIN
      WHERE x.id = p_run_id
     RETURNING * INTO v_run;
     IF v_run.finished_at IS NOT NULL THEN
-        PERFORM gdpr.audit('rule_run', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
-            'rule_id', v_rule.id, 'run_id', p_run_id, 'trigger', v_run.trigger, 'slot', v_run.slot,
-            'candidates', v_run.candidates, 'changed', v_run.changed, 'skipped', v_run.skipped,
-            'errors', v_run.error_count, 'capped', v_run.capped));
+        PERFORM gdpr.rule_run_audit(p_run_id);
+        PERFORM gdpr.rule_run_release(p_run_id);
     END IF;
     RETURN gdpr.rule_run_summary(p_run_id);
 END $_$;
@@ -4428,6 +4621,8 @@ BEGIN
     IF NOT EXISTS (SELECT FROM gdpr.subject_kind WHERE kind = p_kind) THEN
         RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- before the subject is looked up or locked: the answer tells nothing about it
+    PERFORM gdpr.rule_require_register_access(p_kind);
     IF p_hold_type IS NULL OR p_hold_type NOT IN ('debt', 'doping', 'litigation', 'other') THEN
         RAISE EXCEPTION 'hold type must be debt, doping, litigation or other' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -4499,6 +4694,8 @@ BEGIN
         PERFORM gdpr.rule_require_erasure_right(v_rule.actions, 'enable');
     END IF;
     UPDATE gdpr.rule r SET enabled = p_enabled, changed_at = now(), changed_by = gdpr.caller(),
+           -- enabling is taking the rule on: it runs with the rights of whoever enabled it
+           author = CASE WHEN p_enabled THEN gdpr.caller() ELSE r.author END,
            -- re-enabled: the next slot from now on, no catch-up of the disabled time
            next_slot = CASE WHEN p_enabled AND NOT v_rule.enabled
                             THEN gdpr.schedule_slot(r.schedule, r.time_zone, now(), 1) ELSE r.next_slot END,
@@ -4532,9 +4729,12 @@ CREATE FUNCTION gdpr.start_manual_run(p_rule_id bigint, p_now timestamp with tim
 DECLARE
     v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
     v_now timestamptz := gdpr.rule_now(p_now);  -- staff: now() only
+    v_run_id bigint;
 BEGIN
     PERFORM gdpr.rule_require_erasure_right(v_rule.actions, 'run');
-    RETURN gdpr.start_run(v_rule, clock_timestamp(), 'manual', v_now);
+    v_run_id := gdpr.start_run(v_rule, clock_timestamp(), 'manual', v_now);
+    PERFORM gdpr.rule_run_hold(v_run_id);
+    RETURN v_run_id;
 END $$;
 ALTER FUNCTION gdpr.start_manual_run(p_rule_id bigint, p_now timestamp with time zone) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.start_manual_run(p_rule_id bigint, p_now timestamp with time zone) IS 'Start a manual run; drive it with gdpr.run_batch';
@@ -4545,13 +4745,18 @@ CREATE FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamp with time zone
 DECLARE
     v_run_id bigint;
     v_breakdown jsonb;
+    v_refusal text := gdpr.rule_author_refusal(p_rule);
 BEGIN
-    INSERT INTO gdpr.rule_run (rule_id, slot, trigger, evaluated_at, started_by)
-    VALUES (p_rule.id, p_slot, p_trigger, p_now, gdpr.caller())
+    INSERT INTO gdpr.rule_run (rule_id, slot, trigger, evaluated_at, started_by, author)
+    VALUES (p_rule.id, p_slot, p_trigger, p_now, gdpr.caller(), p_rule.author)
     ON CONFLICT (rule_id, slot) DO NOTHING
     RETURNING id INTO v_run_id;
     IF v_run_id IS NULL THEN
         RETURN NULL;
+    END IF;
+    IF v_refusal IS NOT NULL THEN
+        PERFORM gdpr.rule_run_stop(v_run_id, v_refusal);
+        RETURN v_run_id;
     END IF;
     EXECUTE gdpr.rule_eligibility_sql(p_rule, 'breakdown') INTO v_breakdown
         USING p_rule.tenant, p_now,
@@ -4802,8 +5007,12 @@ BEGIN
     IF NOT gdpr.caller_is_admin() THEN
         RAISE EXCEPTION 'only the ticker (pgdpr_admin) runs scheduled rules' USING ERRCODE = 'insufficient_privilege';
     END IF;
+    PERFORM gdpr.rule_run_stop(y.id, 'abandoned: the session that ran it ended before it was done')
+       FROM (SELECT x.id FROM gdpr.rule_run x
+              WHERE x.finished_at IS NULL AND x.trigger = 'manual' AND NOT gdpr.rule_run_driven(x.id)
+              ORDER BY x.id FOR UPDATE SKIP LOCKED) y;
     SELECT x.id INTO v_run_id FROM gdpr.rule_run x
-     WHERE x.finished_at IS NULL AND x.id <> ALL (COALESCE(p_seen, '{}'))
+     WHERE x.finished_at IS NULL AND x.trigger = 'schedule' AND x.id <> ALL (COALESCE(p_seen, '{}'))
      ORDER BY x.id FOR UPDATE SKIP LOCKED LIMIT 1;
     IF FOUND THEN
         RETURN v_run_id;
@@ -4826,9 +5035,9 @@ BEGIN
                 -- a broken rule (e.g. a condition whose function fails) must not stop the
                 -- other rules: its slot is recorded as a failed run and the ticker goes on
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE;
-                INSERT INTO gdpr.rule_run (rule_id, slot, trigger, evaluated_at, started_by, finished_at, errors,
-                                           error_count)
-                VALUES (v_rule.id, v_slot, 'schedule', p_now, gdpr.caller(), clock_timestamp(),
+                INSERT INTO gdpr.rule_run (rule_id, slot, trigger, evaluated_at, started_by, author, finished_at,
+                                           errors, error_count)
+                VALUES (v_rule.id, v_slot, 'schedule', p_now, gdpr.caller(), v_rule.author, clock_timestamp(),
                         jsonb_build_array(jsonb_build_object('stage', 'start', 'sqlstate', v_state)), 1)
                 ON CONFLICT (rule_id, slot) DO NOTHING;
                 v_run_id := NULL;
@@ -5800,10 +6009,16 @@ CREATE TABLE gdpr.rule_run (
     capped boolean DEFAULT false NOT NULL,
     batches integer DEFAULT 0 NOT NULL,
     cursor text,
+    author name,
+    stopped text,
+    stopped_by name,
     CONSTRAINT rule_run_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'manual'::text])))
 );
 ALTER TABLE gdpr.rule_run OWNER TO pgdpr_owner;
 COMMENT ON TABLE gdpr.rule_run IS 'Run history of trigger rules: one row per rule and slot';
+COMMENT ON COLUMN gdpr.rule_run.author IS 'The rule''s author when the run started: the rights it ran with';
+COMMENT ON COLUMN gdpr.rule_run.stopped IS 'Why the run ended before its work was done (cancelled, rule disabled or deleted, a right lost, abandoned)';
+COMMENT ON COLUMN gdpr.rule_run.stopped_by IS 'Who stopped the run (the ticker, or whoever cancelled it)';
 ALTER TABLE gdpr.rule_run ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME gdpr.rule_run_id_seq
     START WITH 1
@@ -6241,6 +6456,12 @@ GRANT ALL ON FUNCTION gdpr.anonymize_many(p_kind text, p_tenant text, p_subject_
 REVOKE ALL ON FUNCTION gdpr.audit(p_action text, p_kind text, p_tenant text, p_subject_key text, p_purpose text, p_details jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.audit(p_action text, p_kind text, p_tenant text, p_subject_key text, p_purpose text, p_details jsonb) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.audit_rights_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.caller_register_kinds() FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.caller_register_kinds() TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.caller_register_kinds() TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.cancel_run(p_run_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.cancel_run(p_run_id bigint) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.cancel_run(p_run_id bigint) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.catalog_check(p_schemas name[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.catalog_check(p_schemas name[]) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.catalog_discover(p_schema name, p_subject regclass) FROM PUBLIC;
@@ -6380,10 +6601,13 @@ GRANT ALL ON FUNCTION gdpr.revoke_support_access(p_tenant text) TO pgdpr_staff;
 REVOKE ALL ON FUNCTION gdpr.rights_overview(p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.rights_overview(p_tenant text) TO pgdpr_admin;
 GRANT ALL ON FUNCTION gdpr.rights_overview(p_tenant text) TO pgdpr_staff;
+GRANT SELECT ON TABLE gdpr.rule TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.rule_author_refusal(p_rule gdpr.rule) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.rule_author_refusal(p_rule gdpr.rule) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.rule_author_refusal(p_rule gdpr.rule) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.rule_caller_may_erase() FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.rule_caller_may_erase() TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.rule_caller_may_erase() TO pgdpr_admin;
-GRANT SELECT ON TABLE gdpr.rule TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.rule_check(p_rule gdpr.rule) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.rule_check(p_rule gdpr.rule) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.rule_check(p_rule gdpr.rule) TO pgdpr_admin;
@@ -6411,6 +6635,30 @@ GRANT ALL ON FUNCTION gdpr.rule_now(p_now timestamp with time zone) TO pgdpr_adm
 REVOKE ALL ON FUNCTION gdpr.rule_require_erasure_right(p_actions jsonb, p_doing text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.rule_require_erasure_right(p_actions jsonb, p_doing text) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.rule_require_erasure_right(p_actions jsonb, p_doing text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.rule_require_register_access(p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.rule_require_register_access(p_kind text) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.rule_require_register_access(p_kind text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.rule_role_may_erase(p_role name) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.rule_role_may_erase(p_role name) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.rule_role_may_erase(p_role name) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.rule_role_register_access(p_role name, p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.rule_role_register_access(p_role name, p_kind text) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.rule_role_register_access(p_role name, p_kind text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.rule_run_audit(p_run_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.rule_run_audit(p_run_id bigint) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.rule_run_audit(p_run_id bigint) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.rule_run_driven(p_run_id bigint, p_by_me boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.rule_run_driven(p_run_id bigint, p_by_me boolean) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.rule_run_driven(p_run_id bigint, p_by_me boolean) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.rule_run_hold(p_run_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.rule_run_hold(p_run_id bigint) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.rule_run_hold(p_run_id bigint) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.rule_run_release(p_run_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.rule_run_release(p_run_id bigint) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.rule_run_release(p_run_id bigint) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.rule_run_stop(p_run_id bigint, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.rule_run_stop(p_run_id bigint, p_reason text) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.rule_run_stop(p_run_id bigint, p_reason text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.rule_run_summary(p_run_id bigint, p_busy boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.rule_run_summary(p_run_id bigint, p_busy boolean) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.rule_run_summary(p_run_id bigint, p_busy boolean) TO pgdpr_admin;
