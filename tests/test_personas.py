@@ -43,7 +43,7 @@ STAFF_DEFINER_ALLOW = {
     "active_legal_holds", "pending_deferred_erasures",
     # scheduled rules (issue of the rules helper): per-club rules, runs and history
     "create_rule", "change_rule", "delete_rule", "enable_rule", "disable_rule", "set_rule_enabled",
-    "list_rules", "show_rule", "run_rule", "run_batch", "start_manual_run",
+    "list_rules", "show_rule", "run_rule", "run_batch", "start_manual_run", "cancel_run",
 }
 SUPPORT_DEFINER_ALLOW = {"sensitive_access_of", "register_access_of", "support_tenants"}
 

@@ -46,6 +46,8 @@ def independent_count(conn, club_id: int, months=(6, 6, 6)) -> set[int]:
     rows = conn.execute("""
         SELECT c.id FROM club.customers c
          WHERE c.club_id = %(club)s AND c.anonymized_at IS NULL
+           AND c.member_since <= ((now() AT TIME ZONE 'Europe/Copenhagen')
+                                  - make_interval(months => GREATEST(%(m)s, %(a)s, %(r)s)))::date
            AND NOT EXISTS (SELECT FROM club.account_movements m WHERE m.club_id = c.club_id AND m.customer_id = c.id
                             AND m.booked_at > now() - make_interval(months => %(m)s))
            AND NOT EXISTS (SELECT FROM club.activities a WHERE a.club_id = c.club_id AND a.customer_id = c.id
@@ -208,7 +210,12 @@ def test_failing_subject_recorded_without_aborting_the_run(conn, club):
     ({"time_zone": "Europe/Atlantis"}, 'unknown time zone "Europe/Atlantis"'),
     ({"frequency": "sometimes"}, 'unknown frequency "sometimes"'),
     ({"frequency": "every 0 days"}, "at least every 1 day"),
-    ({"conditions": [], "actions": [{"name": "anonymise"}]}, "an erasing action needs at least one condition"),
+    ({"conditions": [], "actions": [{"name": "anonymise"}]}, "a rule needs at least one condition"),
+    ({"conditions": []}, "a rule needs at least one condition (known: birthday_today, can_be_anonymised)"),
+    ({"conditions": [{"name": "can_be_anonymised", "params": {"no_account_movement_months": None,
+                                                              "no_activity_months": None,
+                                                              "no_reservation_months": None}}]},
+     'condition "can_be_anonymised" with these parameters selects every subject'),
     ({"actions": []}, "at least one action"),
     ({"actions": [{"name": "queue_message"}]}, "needs the parameter template"),
     ({"cap": 0}, "at least 1"),
@@ -509,7 +516,7 @@ def test_an_admin_cannot_run_own_code_as_the_engine_owner(conn, club, staff):
                      VALUES ('evil', '{schema}.cond', 'x'), ('later', '{schema}.later', 'x')""")
     conn.execute(f"INSERT INTO gdpr.rule_action (name, function, description) VALUES ('evil', '{schema}.act', 'x')")
     conn.execute(f"""CREATE FUNCTION {schema}.later(p_alias text, p_params jsonb, p_ref text) RETURNS text
-                     LANGUAGE sql AS $$ SELECT 'true' $$""")  # a superuser's: accepted
+                     LANGUAGE sql AS $$ SELECT format('%I.id > 0', p_alias) $$""")  # a superuser's: accepted
     later = create_rule(conn, "1", conditions=["later"], schedule="daily 08:00")
     conn.execute(f"ALTER FUNCTION {schema}.later(text, jsonb, text) OWNER TO {dba}")
     conn.execute(f"SET ROLE {dba}")

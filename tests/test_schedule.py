@@ -26,9 +26,14 @@ def runs(conn, rule_id: int) -> list[tuple]:
                              FROM gdpr.rule_run WHERE rule_id = %s ORDER BY slot""", (rule_id,)).fetchall()
 
 
+EVERYONE_INACTIVE_NOW = [{"name": "can_be_anonymised", "params": {
+    "no_account_movement_months": 0, "no_activity_months": 0, "no_reservation_months": 0}}]
+
+
 def message_rule(conn, schedule: str, frequency: str = "once", tenant: str = "1") -> int:
-    """A non-erasing rule (no conditions): a message to every customer."""
-    return create_rule(conn, tenant, schedule=schedule, frequency=frequency, conditions=[],
+    """A non-erasing rule: a message to every customer with nothing in the future (a rule
+    needs a condition)."""
+    return create_rule(conn, tenant, schedule=schedule, frequency=frequency, conditions=EVERYONE_INACTIVE_NOW,
                        actions=[{"name": "queue_message", "params": {"template": "nyhedsbrev"}}])
 
 
@@ -212,7 +217,7 @@ def test_a_broken_rule_does_not_stop_the_others(conn):
     the other rules of the tick still run, and the next slot is tried again."""
     make_club(conn, 1)
     conn.execute("""CREATE FUNCTION public.cond_flaky(p_alias text, p_params jsonb, p_ref text) RETURNS text
-                    LANGUAGE sql AS $$ SELECT 'true' $$""")
+                    LANGUAGE sql AS $$ SELECT format('%I.id > 0', p_alias) $$""")
     conn.execute("GRANT EXECUTE ON FUNCTION public.cond_flaky(text, jsonb, text) TO pgdpr_owner")
     conn.execute("SELECT gdpr.register_condition('flaky', 'public.cond_flaky', 'fails on purpose')")
     broken = create_rule(conn, schedule="daily 08:00", conditions=["flaky"])
@@ -229,7 +234,7 @@ def test_a_broken_rule_does_not_stop_the_others(conn):
 def test_a_run_whose_batch_fails_is_ended_not_retried_forever(conn):
     make_club(conn, 1)
     conn.execute("""CREATE FUNCTION public.cond_flaky(p_alias text, p_params jsonb, p_ref text) RETURNS text
-                    LANGUAGE sql AS $$ SELECT 'true' $$""")
+                    LANGUAGE sql AS $$ SELECT format('%I.id > 0', p_alias) $$""")
     conn.execute("GRANT EXECUTE ON FUNCTION public.cond_flaky(text, jsonb, text) TO pgdpr_owner")
     conn.execute("SELECT gdpr.register_condition('flaky', 'public.cond_flaky', 'fails on purpose')")
     rule = create_rule(conn, schedule="daily 08:00", conditions=["flaky"])

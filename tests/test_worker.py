@@ -15,7 +15,7 @@ from factory import make_club
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_worker_ticks_and_stops_on_signal(conn, db_dsn, sig):
     make_club(conn, 1)
-    rule = conn.execute("""SELECT gdpr.create_rule('1', 'Nyhedsbrev', 'daily 08:00', 'once', '[]',
+    rule = conn.execute("""SELECT gdpr.create_rule('1', 'Nyhedsbrev', 'daily 08:00', 'once', '["can_be_anonymised"]',
                            '[{"name": "queue_message", "params": {"template": "nyhed"}}]')""").fetchone()[0]
     conn.execute("UPDATE gdpr.rule SET next_slot = now() - interval '1 minute' WHERE id = %s", (rule,))
     proc = subprocess.Popen([sys.executable, "-m", "pgdpr", "--dsn", db_dsn, "worker", "--interval", "0.2"],

@@ -167,35 +167,59 @@ def rules_preview(ctx, rule_id, sample, output_format) -> None:
 @FORMAT
 @pass_context
 def rules_run(ctx, rule_id, batch_size, output_format) -> None:
-    """Run a rule now, committing per batch, with progress."""
+    """Run a rule now, committing per batch, with progress. Ctrl-C stops it: the run is
+    marked cancelled (the batches done so far stay) and the ticker never resumes it."""
     conn = ctx.connect()
     run_id = conn.execute("SELECT gdpr.start_manual_run(%s)", (rule_id,)).fetchone()[0]
     started = time.monotonic()
-    while True:
-        result = conn.execute("SELECT gdpr.run_batch(%s, %s)", (run_id, batch_size)).fetchone()[0]
-        if result.get("busy"):
-            time.sleep(0.2)
-            continue
-        done = result["changed"] + sum(v for v in result["skipped"].values() if isinstance(v, int))
-        rate = result["changed"] / max(time.monotonic() - started, 1e-6)
-        if output_format == "text":
-            click.echo(f"\rrun {run_id}: {result['changed']} changed of {result['candidates']} candidates "
-                       f"({rate:,.0f}/s), batch {result['batches']}", nl=False, err=True)
-        if result["done"]:
-            break
+    try:
+        while True:
+            result = conn.execute("SELECT gdpr.run_batch(%s, %s)", (run_id, batch_size)).fetchone()[0]
+            if result.get("busy"):
+                time.sleep(0.2)
+                continue
+            rate = result["changed"] / max(time.monotonic() - started, 1e-6)
+            if output_format == "text":
+                click.echo(f"\rrun {run_id}: {result['changed']} changed of {result['candidates']} candidates "
+                           f"({rate:,.0f}/s), batch {result['batches']}", nl=False, err=True)
+            if result["done"]:
+                break
+    except KeyboardInterrupt:
+        # psycopg has cancelled the batch in progress (it rolls back whole); mark the run
+        # cancelled so that nothing resumes it
+        result = _cancel(ctx, conn, run_id)
+        if output_format == "json":
+            emit_json(result)
+        else:
+            click.echo("", err=True)
+            click.echo(f"run {run_id} cancelled: {result['changed']} changed before the stop; "
+                       "it will not be resumed", err=True)
+        sys.exit(130)
     if output_format == "text":
         click.echo("", err=True)
     if output_format == "json":
         emit_json(result)
-        return
-    click.echo(_run_line(result))
+    else:
+        click.echo(_run_line(result))
+    if result.get("stopped"):  # refused or stopped by someone else: not a success
+        sys.exit(1)
+
+
+def _cancel(ctx, conn, run_id: int) -> dict:
+    """gdpr.cancel_run on the command's connection, or on a new one if that one is unusable."""
+    try:
+        return conn.execute("SELECT gdpr.cancel_run(%s)", (run_id,)).fetchone()[0]
+    except psycopg.Error:
+        with connect(ctx.dsn, autocommit=True) as fresh:
+            return fresh.execute("SELECT gdpr.cancel_run(%s)", (run_id,)).fetchone()[0]
 
 
 def _run_line(r: dict) -> str:
     skipped = ", ".join(f"{k} {v}" for k, v in (r.get("skipped") or {}).items())
     return (f"run {r['run_id']}: {r['changed']} changed, {r['candidates']} candidate(s), "
             f"{r['error_count']} error(s)" + (f", skipped: {skipped}" if skipped else "")
-            + (" — capped: the rest waits for the next run" if r.get("capped") else ""))
+            + (" — capped: the rest waits for the next run" if r.get("capped") else "")
+            + (f" — stopped: {r['stopped']}" if r.get("stopped") else ""))
 
 
 def _simple(name: str, sql: str, done: str):
@@ -230,11 +254,16 @@ def rules_history(ctx, rule_id, tenant, limit, output_format) -> None:
         click.echo("no runs")
         return
     for r in rows:
-        state = "running " if r["finished_at"] is None else "finished"
+        state = ("running " if r["finished_at"] is None else "cancelled" if r["stopped"] == "cancelled"
+                 else "stopped " if r["stopped"] else "finished")
         skipped = ", ".join(f"{k} {v}" for k, v in (r["skipped"] or {}).items())
         click.echo(f"run {r['run_id']:>5}  rule {r['rule_id']:>4}  {r['trigger']:<8} slot {r['slot']:%Y-%m-%d %H:%M %Z}"
-                   f"  {state}  candidates {r['candidates']}  changed {r['changed']}  errors {r['error_count']}"
-                   + (f"  skipped: {skipped}" if skipped else "") + ("  CAPPED" if r["capped"] else ""))
+                   f"  {state}  author {r['author'] or '?'}  candidates {r['candidates']}  changed {r['changed']}"
+                   f"  errors {r['error_count']}"
+                   + (f"  skipped: {skipped}" if skipped else "") + ("  CAPPED" if r["capped"] else "")
+                   + (f"  ({r['stopped']}" + (f", by {r['stopped_by']})" if r["stopped_by"] else ")")
+                      if r["stopped"] and r["stopped"] != "cancelled" else "")
+                   + (f"  by {r['stopped_by']}" if r["stopped"] == "cancelled" and r["stopped_by"] else ""))
 
 
 # --- pg_cron -------------------------------------------------------------------------

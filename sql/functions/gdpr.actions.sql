@@ -11,42 +11,61 @@
 -- pgdpr_erasure put it in a rule, enable or run it.
 
 -- anonymise: the set form of the erasure (GDPR Art. 17, seed S3), gdpr.anonymize_many.
+-- Rules run with their author's rights: the caller (the ticker, or whoever runs the
+-- rule by hand) and the rule's author must both hold the erasure right, checked here
+-- too, so that an erasing function registered under a name marked non-erasing still
+-- erases nothing for an author without the right. The erasure ledger names the rule
+-- (rule_id) and its author (actor): the erasure is the author's decision, whoever's
+-- session carried it out (the audit trail keeps that one).
 CREATE OR REPLACE FUNCTION gdpr.action_anonymise(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text,
                                                  p_subject_keys text[], p_params jsonb)
 RETURNS TABLE (subject_key text, outcome text, detail jsonb)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_author name := (SELECT r.author FROM gdpr.rule r WHERE r.id = p_rule_id);
+    v_result jsonb;
 BEGIN
-    -- run_batch checks this before any action runs; repeated here so that the action
-    -- itself never erases for a caller without the right (it runs as pgdpr_owner)
-    IF NOT gdpr.rule_caller_may_erase() THEN
-        RAISE EXCEPTION 'only admins and members of pgdpr_erasure may anonymise through a rule'
-            USING ERRCODE = 'insufficient_privilege';
+    IF NOT gdpr.rule_caller_may_erase() OR v_author IS NULL OR NOT gdpr.rule_role_may_erase(v_author) THEN
+        RAISE EXCEPTION 'only admins and members of pgdpr_erasure may anonymise through a rule, and only through a rule whose author may (caller %, author %)',
+            gdpr.caller(), COALESCE(v_author::text, 'unknown') USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF to_regprocedure('gdpr.anonymize_many(text,text,text[],text,bigint)') IS NULL THEN
         RAISE EXCEPTION 'action anonymise needs gdpr.anonymize_many (the erasure functions): run pgdpr migrate'
             USING ERRCODE = 'undefined_function';
     END IF;
-    RETURN QUERY EXECUTE
-        'SELECT a.subject_key::text, a.outcome::text, a.detail::jsonb FROM gdpr.anonymize_many($1, $2, $3, $4, $5) a'
+    EXECUTE 'SELECT COALESCE(jsonb_agg(jsonb_build_object(''k'', a.subject_key::text, ''o'', a.outcome::text,'
+            ' ''d'', a.detail::jsonb)), ''[]'') FROM gdpr.anonymize_many($1, $2, $3, $4, $5) a'
+        INTO v_result
         USING p_kind, p_tenant, p_subject_keys,
               COALESCE(p_params ->> 'reason', format('automatic anonymisation, rule %s', p_rule_id)), p_rule_id;
+    -- the ledger entries this call wrote (same transaction, same now()) name the author
+    UPDATE gdpr.erasure_ledger l SET actor = v_author
+     WHERE l.kind = p_kind AND l.tenant IS NOT DISTINCT FROM p_tenant AND l.rule_id = p_rule_id
+       AND l.erased_at = now() AND l.actor = gdpr.caller() AND l.actor <> v_author
+       AND l.subject_key IN (SELECT e ->> 'k' FROM jsonb_array_elements(v_result) e WHERE e ->> 'o' = 'anonymized');
+    RETURN QUERY SELECT e ->> 'k', e ->> 'o', e -> 'd' FROM jsonb_array_elements(v_result) e;
 END $$;
 
 -- queue_message: a message per subject in gdpr.outbox (the seed's birthday-mail
--- example); it changes no personal data and shows the trigger system is general.
+-- example); it changes no personal data and shows the trigger system is general. It
+-- acts on the register (a message to each subject): the caller's register access is
+-- checked here too, beside gdpr.run_batch's check.
 CREATE OR REPLACE FUNCTION gdpr.action_queue_message(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text,
                                                      p_subject_keys text[], p_params jsonb)
 RETURNS TABLE (subject_key text, outcome text, detail jsonb)
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM gdpr.rule_require_register_access(p_kind);
+    RETURN QUERY
     WITH queued AS (
-        INSERT INTO gdpr.outbox (rule_id, run_id, kind, tenant, subject_key, template, payload)
+        INSERT INTO gdpr.outbox AS o (rule_id, run_id, kind, tenant, subject_key, template, payload)
         SELECT p_rule_id, p_run_id, p_kind, p_tenant, k.key, p_params ->> 'template',
                COALESCE(p_params -> 'payload', '{}')
           FROM unnest(p_subject_keys) AS k(key)
-        RETURNING outbox.subject_key, outbox.id
+        RETURNING o.subject_key, o.id
     )
-    SELECT q.subject_key, 'queued', jsonb_build_object('outbox_id', q.id) FROM queued q
-$$;
+    SELECT q.subject_key, 'queued'::text, jsonb_build_object('outbox_id', q.id) FROM queued q;
+END $$;
 
 -- Register an action (DBA): a function owned by pgdpr_owner or a superuser; p_erases
 -- true for any action that erases or anonymises personal data.

@@ -17,12 +17,17 @@
 -- by an admin (the ticker, tests), the safety may not.
 
 -- can_be_anonymised: no account movement / activity / reservation within x months
--- (each optional; 6 by default). A threshold given as null is left out.
+-- (each optional; 6 by default). A threshold given as null is left out; with every
+-- one left out the condition selects everyone and a rule refuses it. Joining counts
+-- as activity (Art. 5(1)(e): nobody has been inactive for longer than they have been a
+-- member): a customer who joined within the longest given period is not eligible, so
+-- eligibility counts from the later of joining and the last activity.
 CREATE OR REPLACE FUNCTION gdpr.condition_club_can_be_anonymised(p_alias text, p_params jsonb, p_params_ref text)
 RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_parts text[] := '{}';
+    v_months text[] := '{}';
     v_check record;
 BEGIN
     FOR v_check IN
@@ -36,7 +41,14 @@ BEGIN
             'NOT EXISTS (SELECT FROM %I.%I x WHERE x.club_id = %I.club_id AND x.customer_id = %I.id'
             ' AND x.%I > $2 - make_interval(months => (%s ->> %L)::integer))',
             v_check.sch, v_check.tab, p_alias, p_alias, v_check.col, p_params_ref, v_check.param);
+        v_months := v_months || format('(%s ->> %L)::integer', p_params_ref, v_check.param);
     END LOOP;
+    IF cardinality(v_months) > 0 THEN
+        -- the day of joining, in the rule's time zone ($4)
+        v_parts := v_parts || format(
+            '%I.member_since <= (($2 AT TIME ZONE $4) - make_interval(months => GREATEST(%s)))::date',
+            p_alias, array_to_string(v_months, ', '));
+    END IF;
     RETURN COALESCE(NULLIF(array_to_string(v_parts, ' AND '), ''), 'true');
 END $$;
 
@@ -110,7 +122,7 @@ GRANT EXECUTE ON FUNCTION gdpr.condition_club_can_be_anonymised(text, jsonb, tex
 GRANT EXECUTE ON FUNCTION gdpr.condition_club_birthday_today(text, jsonb, text) TO pgdpr_owner;
 GRANT EXECUTE ON FUNCTION gdpr.safety_club_customer(text) TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.condition_club_can_be_anonymised(text, jsonb, text) IS
-    'Condition can_be_anonymised (club schema): no account movement, activity, reservation within x months';
+    'Condition can_be_anonymised (club schema): no account movement, activity, reservation within x months, not joined within the longest';
 COMMENT ON FUNCTION gdpr.condition_club_birthday_today(text, jsonb, text) IS
     'Condition birthday_today (club schema): the customer''s birthday is today in the rule''s time zone';
 COMMENT ON FUNCTION gdpr.safety_club_customer(text) IS
@@ -119,7 +131,7 @@ COMMENT ON FUNCTION gdpr.safety_club_customer(text) IS
 -- The built-in registrations (re-applied on every migrate; a DBA adds others).
 INSERT INTO gdpr.rule_condition (name, function, subject_table, description, params) VALUES
     ('can_be_anonymised', 'gdpr.condition_club_can_be_anonymised', 'club.customers',
-     'No account movement, no activity and no reservation within the given months (each optional)',
+     'No account movement, no activity and no reservation within the given months (each optional), and a member for at least the longest of them',
      '{"no_account_movement_months": {"type": "months", "default": 6, "description": "no account movement within this many months"},
        "no_activity_months": {"type": "months", "default": 6, "description": "no activity (check-in) within this many months"},
        "no_reservation_months": {"type": "months", "default": 6, "description": "no reservation within this many months"}}'),

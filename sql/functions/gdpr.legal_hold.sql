@@ -5,6 +5,9 @@
 -- forced, which is audited. A hold with an expiry stops blocking when it expires.
 -- The reason is free text typed by staff: when the subject is erased, gdpr.erase_batch
 -- takes the subject's identifying values out of it, and the proof searches it.
+-- A hold acts on a register: a caller whose register access to the subject kind's
+-- area is 'none' may neither place one (nor so lock or probe the subject row), nor
+-- see or clear one (gdpr.rule_require_register_access, gdpr.caller_register_kinds).
 
 CREATE OR REPLACE FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text,
     p_until timestamptz DEFAULT NULL, p_tenant text DEFAULT NULL)
@@ -18,6 +21,8 @@ BEGIN
     IF NOT EXISTS (SELECT FROM gdpr.subject_kind WHERE kind = p_kind) THEN
         RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- before the subject is looked up or locked: the answer tells nothing about it
+    PERFORM gdpr.rule_require_register_access(p_kind);
     IF p_hold_type IS NULL OR p_hold_type NOT IN ('debt', 'doping', 'litigation', 'other') THEN
         RAISE EXCEPTION 'hold type must be debt, doping, litigation or other' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -58,8 +63,10 @@ DECLARE
 BEGIN
     PERFORM gdpr.require_erasure_right();  -- not the EXECUTE grant alone (gdpr.anonymize.sql)
     v_tenant := gdpr.acting_tenant(NULL);
+    -- a hold of a register the caller may not read answers like a missing one
     SELECT * INTO v_hold FROM gdpr.legal_hold h
      WHERE h.id = p_hold_id AND (v_tenant IS NULL OR h.tenant = v_tenant)
+       AND h.kind = ANY (gdpr.caller_register_kinds())
      FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'legal hold % not found', p_hold_id USING ERRCODE = 'no_data_found';
@@ -92,6 +99,7 @@ BEGIN
        AND (p_kind IS NULL OR h.kind = p_kind)
        AND (p_subject_key IS NULL OR h.subject_key = p_subject_key)
        AND (v_tenant IS NULL OR h.tenant = v_tenant)
+       AND h.kind = ANY (gdpr.caller_register_kinds())
      ORDER BY h.kind, h.tenant, h.subject_key, h.id;
 END $$;
 ALTER FUNCTION gdpr.active_legal_holds(text, text, text) OWNER TO pgdpr_owner;

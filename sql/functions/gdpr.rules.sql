@@ -2,7 +2,10 @@
 -- GDPR Art. 5(1)(e) storage limitation): rules as rows per tenant (club), with
 -- named conditions and actions from the registries (gdpr.conditions.sql,
 -- gdpr.actions.sql), a schedule (gdpr.schedule.sql) and run history. Every change
--- is audited; every function acts on the caller's own club only (admins: any).
+-- is audited; every function acts on the caller's own club only (admins: any), and
+-- only on a register the caller has access to (gdpr.rule_require_register_access).
+-- A rule runs with its author's rights (gdpr.rule_author_refusal); a run stops when
+-- cancelled and is never resumed then (gdpr.cancel_run, gdpr.tick_claim).
 --
 -- The eligibility of subjects is ONE set-based query built here from the catalog:
 --   the subject table of the rule's tenant
@@ -39,12 +42,55 @@ END $$;
 -- Who may erase through a rule (F1 of the security review): an erasing action (registry
 -- flag rule_action.erases) runs inside SECURITY DEFINER code as pgdpr_owner, so the
 -- EXECUTE grant of gdpr.anonymize_many (pgdpr_erasure, pgdpr_admin) is never checked
--- there. The rule functions check it themselves: admins and members of pgdpr_erasure.
+-- there. The rule functions check it themselves: a superuser, an admin or a member of
+-- pgdpr_erasure. Asked of the caller AND of the rule's author (gdpr.rule.author): a rule
+-- runs with its author's rights, so the ticker (an admin) erases only for an author who
+-- may. Membership is pg_catalog knowledge: anyone may ask it of any role. A role that
+-- no longer exists has no right.
+CREATE OR REPLACE FUNCTION gdpr.rule_role_may_erase(p_role name) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT COALESCE((SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, 'pgdpr_admin', 'MEMBER')
+                            OR (EXISTS (SELECT FROM pg_catalog.pg_roles e WHERE e.rolname = 'pgdpr_erasure')
+                                AND pg_catalog.pg_has_role(r.oid, 'pgdpr_erasure', 'MEMBER'))
+                       FROM pg_catalog.pg_roles r WHERE r.rolname = p_role), false)
+$$;
+
 CREATE OR REPLACE FUNCTION gdpr.rule_caller_may_erase() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT gdpr.caller_is_admin()
-        OR (EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = 'pgdpr_erasure')
-            AND pg_catalog.pg_has_role(gdpr.caller(), 'pgdpr_erasure', 'MEMBER'))
+    SELECT gdpr.rule_role_may_erase(gdpr.caller())
+$$;
+
+-- Register access (GDPR Art. 32, 25(2); docs/rights.md): a caller whose register access
+-- to the area of a subject kind is 'none' sees no row of it through the views, so no
+-- rule or legal-hold function may read or act on that register for them either (no
+-- keys, no counts that tell debt, bookings, activity or birthdays, no messages, no
+-- holds, no row locks). One answer: gdpr.register_access_of (admins: every area).
+CREATE OR REPLACE FUNCTION gdpr.rule_role_register_access(p_role name, p_kind text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = p_role
+                  AND (r.rolsuper OR pg_catalog.pg_has_role(r.oid, 'pgdpr_admin', 'MEMBER'))) THEN
+        RETURN 'write';  -- a superuser or admin acts on every club and area
+    END IF;
+    RETURN gdpr.register_access_of(p_role, (SELECT k.area FROM gdpr.subject_kind k WHERE k.kind = p_kind));
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.rule_require_register_access(p_kind text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF gdpr.rule_role_register_access(gdpr.caller(), p_kind) = 'none' THEN
+        RAISE EXCEPTION 'role % has no access to the % register', gdpr.caller(),
+            COALESCE((SELECT k.area FROM gdpr.subject_kind k WHERE k.kind = p_kind), p_kind)
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END $$;
+
+-- The subject kinds whose register the caller may read (admins: all): list functions
+-- show only rules, runs and holds of these.
+CREATE OR REPLACE FUNCTION gdpr.caller_register_kinds() RETURNS text[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT COALESCE(pg_catalog.array_agg(k.kind), '{}') FROM gdpr.subject_kind k
+     WHERE gdpr.rule_role_register_access(gdpr.caller(), k.kind) <> 'none'
 $$;
 
 -- Does a rule's action list hold an erasing action?
@@ -137,6 +183,7 @@ DECLARE
     v_value jsonb;
     v_out jsonb := '[]';
     v_known text;
+    v_predicate text;
 BEGIN
     v_items := CASE jsonb_typeof(COALESCE(p_items, '[]'))
         WHEN 'array' THEN COALESCE(p_items, '[]')
@@ -209,7 +256,13 @@ BEGIN
         IF p_what = 'condition' THEN  -- the builder must accept them (and validates its own way)
             EXECUTE format('SELECT %s($1::text, $2::jsonb, $3::text)',
                            gdpr.rule_trusted_function(v_entry.function, 'text,jsonb,text', 'condition', v_name))
-                USING 's', v_params, '$3';
+                INTO v_predicate USING 's', v_params, '$3';
+            -- safe by default (Art. 5(1)(e), 25(2)): a condition that selects every subject
+            -- (every threshold left out) is no condition
+            IF lower(btrim(COALESCE(v_predicate, ''))) IN ('', 'true', '(true)') THEN
+                RAISE EXCEPTION 'condition "%" with these parameters selects every subject: give it at least one threshold',
+                    v_name USING ERRCODE = 'invalid_parameter_value';
+            END IF;
         ELSE
             PERFORM gdpr.rule_trusted_function(v_entry.function, 'bigint,bigint,text,text,text[],jsonb', 'action', v_name);
         END IF;
@@ -232,6 +285,7 @@ BEGIN
         -- the same message as a missing rule: another club's rules are not even confirmed to exist
         RAISE EXCEPTION 'no rule %', p_rule_id USING ERRCODE = 'no_data_found';
     END IF;
+    PERFORM gdpr.rule_require_register_access(v_rule.kind);
     RETURN v_rule;
 END $$;
 
@@ -259,10 +313,12 @@ BEGIN
         RAISE EXCEPTION 'a rule needs at least one action (known: %)',
             (SELECT string_agg(name, ', ' ORDER BY name) FROM gdpr.rule_action) USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF jsonb_array_length(v_rule.conditions) = 0 AND EXISTS (
-        SELECT FROM jsonb_array_elements(v_rule.actions) a JOIN gdpr.rule_action r ON r.name = a ->> 'name' WHERE r.erases) THEN
-        RAISE EXCEPTION 'an erasing action needs at least one condition (e.g. can_be_anonymised)'
-            USING ERRCODE = 'invalid_parameter_value';
+    -- safe by default (Art. 5(1)(e), 25(2)): a rule without a condition would act on every
+    -- subject of the club, whatever its action
+    IF jsonb_array_length(v_rule.conditions) = 0 THEN
+        RAISE EXCEPTION 'a rule needs at least one condition (known: %)',
+            (SELECT string_agg(c.name, ', ' ORDER BY c.name) FROM gdpr.rule_condition c
+              WHERE c.subject_table IS NULL OR c.subject_table = v_table) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF v_rule.max_subjects_per_run IS NULL OR v_rule.max_subjects_per_run < 1 THEN
         RAISE EXCEPTION 'max subjects per run must be at least 1, not %', v_rule.max_subjects_per_run
@@ -288,6 +344,7 @@ BEGIN
     IF v_tenant IS NULL THEN
         RAISE EXCEPTION 'name the club (tenant) the rule is for' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM gdpr.rule_require_register_access(COALESCE(p_kind, 'customer'));
     v_rule.tenant := v_tenant;
     v_rule.kind := COALESCE(p_kind, 'customer');
     v_rule.description := p_description;
@@ -304,15 +361,16 @@ BEGIN
             v_rule.max_subjects_per_run USING ERRCODE = 'insufficient_privilege';
     END IF;
     INSERT INTO gdpr.rule (tenant, kind, description, schedule, time_zone, frequency_days, conditions, actions,
-                           max_subjects_per_run, enabled, created_by, next_slot)
+                           max_subjects_per_run, enabled, created_by, author, next_slot)
     VALUES (v_rule.tenant, v_rule.kind, btrim(v_rule.description), v_rule.schedule, v_rule.time_zone,
             v_rule.frequency_days, v_rule.conditions, v_rule.actions, v_rule.max_subjects_per_run,
-            COALESCE(p_enabled, true), gdpr.caller(), v_rule.next_slot)
+            COALESCE(p_enabled, true), gdpr.caller(), gdpr.caller(), v_rule.next_slot)
     RETURNING id INTO v_rule.id;
     PERFORM gdpr.audit('rule_create', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
         'rule_id', v_rule.id, 'schedule', v_rule.schedule, 'time_zone', v_rule.time_zone,
         'frequency_days', v_rule.frequency_days, 'conditions', v_rule.conditions, 'actions', v_rule.actions,
-        'max_subjects_per_run', v_rule.max_subjects_per_run, 'enabled', COALESCE(p_enabled, true)));
+        'max_subjects_per_run', v_rule.max_subjects_per_run, 'enabled', COALESCE(p_enabled, true),
+        'author', gdpr.caller()));
     RETURN v_rule.id;
 END $$;
 
@@ -349,12 +407,12 @@ BEGIN
            actions = v_rule.actions, max_subjects_per_run = v_rule.max_subjects_per_run,
            next_slot = CASE WHEN v_rule.schedule = v_old.schedule AND v_rule.time_zone = v_old.time_zone
                             THEN v_old.next_slot ELSE v_rule.next_slot END,
-           changed_at = now(), changed_by = gdpr.caller()
+           changed_at = now(), changed_by = gdpr.caller(), author = gdpr.caller()
      WHERE r.id = p_rule_id;
     PERFORM gdpr.audit('rule_change', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
         'rule_id', p_rule_id, 'schedule', v_rule.schedule, 'time_zone', v_rule.time_zone,
         'frequency_days', v_rule.frequency_days, 'conditions', v_rule.conditions, 'actions', v_rule.actions,
-        'max_subjects_per_run', v_rule.max_subjects_per_run));
+        'max_subjects_per_run', v_rule.max_subjects_per_run, 'author', gdpr.caller()));
     RETURN gdpr.show_rule(p_rule_id);
 END $$;
 
@@ -367,6 +425,8 @@ BEGIN
         PERFORM gdpr.rule_require_erasure_right(v_rule.actions, 'enable');
     END IF;
     UPDATE gdpr.rule r SET enabled = p_enabled, changed_at = now(), changed_by = gdpr.caller(),
+           -- enabling is taking the rule on: it runs with the rights of whoever enabled it
+           author = CASE WHEN p_enabled THEN gdpr.caller() ELSE r.author END,
            -- re-enabled: the next slot from now on, no catch-up of the disabled time
            next_slot = CASE WHEN p_enabled AND NOT v_rule.enabled
                             THEN gdpr.schedule_slot(r.schedule, r.time_zone, now(), 1) ELSE r.next_slot END,
@@ -415,6 +475,7 @@ BEGIN
       LEFT JOIN LATERAL (SELECT x.started_at, x.changed FROM gdpr.rule_run x WHERE x.rule_id = r.id
                           ORDER BY x.started_at DESC LIMIT 1) lr ON true
      WHERE r.deleted_at IS NULL AND (v_tenant IS NULL OR r.tenant = v_tenant)
+       AND r.kind = ANY (gdpr.caller_register_kinds())
      ORDER BY r.tenant, r.id;
 END $$;
 
@@ -434,7 +495,8 @@ CREATE OR REPLACE FUNCTION gdpr.rule_history(p_rule_id bigint DEFAULT NULL, p_te
                                              p_limit integer DEFAULT 20)
 RETURNS TABLE (run_id bigint, rule_id bigint, tenant text, trigger text, slot timestamptz, started_at timestamptz,
                finished_at timestamptz, candidates integer, changed integer, skipped jsonb, error_count integer,
-               errors jsonb, capped boolean, batches integer)
+               errors jsonb, capped boolean, batches integer, author name, started_by name, stopped text,
+               stopped_by name)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_tenant text := gdpr.acting_tenant(p_tenant);
@@ -444,9 +506,10 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT x.id, x.rule_id, r.tenant, x.trigger, x.slot, x.started_at, x.finished_at, x.candidates, x.changed,
-           x.skipped, x.error_count, x.errors, x.capped, x.batches
+           x.skipped, x.error_count, x.errors, x.capped, x.batches, x.author, x.started_by, x.stopped, x.stopped_by
       FROM gdpr.rule_run x JOIN gdpr.rule r ON r.id = x.rule_id
      WHERE (p_rule_id IS NULL OR x.rule_id = p_rule_id) AND (v_tenant IS NULL OR r.tenant = v_tenant)
+       AND r.kind = ANY (gdpr.caller_register_kinds())
      ORDER BY x.started_at DESC, x.id DESC
      LIMIT COALESCE(p_limit, 20);
 END $$;
@@ -576,21 +639,122 @@ BEGIN
         'held_back', v_breakdown - 'eligible', 'sample', to_jsonb(v_sample));
 END $$;
 
+-- Rules run with their author's rights (gdpr.rule.author: who created the rule, last
+-- changed its definition or enabled it). Why the author may not run the rule now, or
+-- NULL: an erasing rule whose author may no longer erase, an author who no longer
+-- belongs to the rule's club, or whose register access to its area is 'none'. The
+-- caller's own rights are checked by the callers (refused outright); this one ends
+-- the run and says so in its history. The author's register access is asked where
+-- the caller may ask it (the ticker and admins; gdpr.check_rights_probe refuses staff
+-- asking about a colleague): a staff member who runs a colleague's rule by hand acts
+-- with their own register access, which is checked for them.
+CREATE OR REPLACE FUNCTION gdpr.rule_author_refusal(p_rule gdpr.rule) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_admin boolean;
+    v_in_club boolean;
+BEGIN
+    SELECT r.rolsuper OR pg_catalog.pg_has_role(r.oid, 'pgdpr_admin', 'MEMBER'),
+           pg_catalog.pg_has_role(r.oid, t.oid, 'MEMBER')
+      INTO v_admin, v_in_club
+      FROM pg_catalog.pg_roles r
+      LEFT JOIN pg_catalog.pg_roles t ON t.rolname = gdpr.tenant_role(p_rule.tenant)
+     WHERE r.rolname = p_rule.author;
+    IF NOT FOUND THEN
+        RETURN format('refused: the rule''s author %s no longer exists', p_rule.author);
+    END IF;
+    IF gdpr.rule_erases(p_rule.actions) AND NOT gdpr.rule_role_may_erase(p_rule.author) THEN
+        RETURN format('refused: the rule''s author %s may no longer erase (pgdpr_erasure or pgdpr_admin)',
+                      p_rule.author);
+    END IF;
+    IF NOT v_admin AND NOT COALESCE(v_in_club, false) THEN
+        RETURN format('refused: the rule''s author %s no longer belongs to club %s', p_rule.author, p_rule.tenant);
+    END IF;
+    IF (gdpr.caller_is_admin() OR p_rule.author = gdpr.caller())
+       AND gdpr.rule_role_register_access(p_rule.author, p_rule.kind) = 'none' THEN
+        RETURN format('refused: the rule''s author %s has no access to the %s register', p_rule.author,
+                      (SELECT k.area FROM gdpr.subject_kind k WHERE k.kind = p_rule.kind));
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- A manual run is driven by the session that started it (`pgdpr rules run`, psql), which
+-- holds a session-level advisory lock on the run while it lives: the ticker never
+-- resumes a manual run, it ends one whose session is gone ("abandoned"). The two-key
+-- form (objsubid 2) keeps these locks apart from an application's one-key locks.
+CREATE OR REPLACE FUNCTION gdpr.rule_run_driven(p_run_id bigint, p_by_me boolean DEFAULT false) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l
+                    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                      AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                                         WHERE d.datname = pg_catalog.current_database())
+                      AND l.classid = 1734636658::oid  -- 'gdpr'
+                      AND l.objid = pg_catalog.oid(p_run_id % 2147483647)
+                      AND (NOT p_by_me OR l.pid = pg_catalog.pg_backend_pid()))
+$$;
+
+CREATE OR REPLACE FUNCTION gdpr.rule_run_hold(p_run_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT gdpr.rule_run_driven(p_run_id, true) THEN
+        PERFORM pg_catalog.pg_try_advisory_lock(1734636658, (p_run_id % 2147483647)::integer);
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION gdpr.rule_run_release(p_run_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF gdpr.rule_run_driven(p_run_id, true) THEN
+        PERFORM pg_catalog.pg_advisory_unlock(1734636658, (p_run_id % 2147483647)::integer);
+    END IF;
+END $$;
+
+-- The audit event of a run that ended (keys and counts only).
+CREATE OR REPLACE FUNCTION gdpr.rule_run_audit(p_run_id bigint) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT gdpr.audit('rule_run', r.kind, r.tenant, NULL, NULL, jsonb_build_object(
+               'rule_id', r.id, 'run_id', x.id, 'trigger', x.trigger, 'slot', x.slot, 'author', x.author,
+               'started_by', x.started_by, 'candidates', x.candidates, 'changed', x.changed,
+               'skipped', x.skipped, 'errors', x.error_count, 'capped', x.capped, 'stopped', x.stopped,
+               'stopped_by', x.stopped_by))
+      FROM gdpr.rule_run x JOIN gdpr.rule r ON r.id = x.rule_id
+     WHERE x.id = p_run_id
+$$;
+
+-- End a run before its work is done, saying why in its history; its work so far stays.
+CREATE OR REPLACE FUNCTION gdpr.rule_run_stop(p_run_id bigint, p_reason text) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE gdpr.rule_run x SET finished_at = clock_timestamp(), stopped = p_reason, stopped_by = gdpr.caller()
+     WHERE x.id = p_run_id AND x.finished_at IS NULL;
+    IF FOUND THEN
+        PERFORM gdpr.rule_run_audit(p_run_id);
+    END IF;
+    PERFORM gdpr.rule_run_release(p_run_id);
+    RETURN gdpr.rule_run_summary(p_run_id);
+END $$;
+
 -- Start a run of a rule for a slot (internal: gdpr.tick_claim, gdpr.start_manual_run).
--- NULL when that slot has already been run (UNIQUE (rule_id, slot)).
+-- NULL when that slot has already been run (UNIQUE (rule_id, slot)). A rule its author
+-- may not run now gets a run that ends at once, saying why.
 CREATE OR REPLACE FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamptz, p_trigger text, p_now timestamptz)
 RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_run_id bigint;
     v_breakdown jsonb;
+    v_refusal text := gdpr.rule_author_refusal(p_rule);
 BEGIN
-    INSERT INTO gdpr.rule_run (rule_id, slot, trigger, evaluated_at, started_by)
-    VALUES (p_rule.id, p_slot, p_trigger, p_now, gdpr.caller())
+    INSERT INTO gdpr.rule_run (rule_id, slot, trigger, evaluated_at, started_by, author)
+    VALUES (p_rule.id, p_slot, p_trigger, p_now, gdpr.caller(), p_rule.author)
     ON CONFLICT (rule_id, slot) DO NOTHING
     RETURNING id INTO v_run_id;
     IF v_run_id IS NULL THEN
         RETURN NULL;
+    END IF;
+    IF v_refusal IS NOT NULL THEN
+        PERFORM gdpr.rule_run_stop(v_run_id, v_refusal);
+        RETURN v_run_id;
     END IF;
     EXECUTE gdpr.rule_eligibility_sql(p_rule, 'breakdown') INTO v_breakdown
         USING p_rule.tenant, p_now,
@@ -603,15 +767,37 @@ BEGIN
     RETURN v_run_id;
 END $$;
 
--- A manual run (`pgdpr rules run`): the caller then drives gdpr.run_batch().
+-- A manual run (`pgdpr rules run`): the caller then drives gdpr.run_batch() and holds
+-- the run (gdpr.rule_run_hold) while its session lives. Disabled rules may be run by
+-- hand (to try one before enabling it); the ticker never runs or resumes them.
 CREATE OR REPLACE FUNCTION gdpr.start_manual_run(p_rule_id bigint, p_now timestamptz DEFAULT now()) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_rule gdpr.rule := gdpr.rule_for_caller(p_rule_id);
     v_now timestamptz := gdpr.rule_now(p_now);  -- staff: now() only
+    v_run_id bigint;
 BEGIN
     PERFORM gdpr.rule_require_erasure_right(v_rule.actions, 'run');
-    RETURN gdpr.start_run(v_rule, clock_timestamp(), 'manual', v_now);
+    v_run_id := gdpr.start_run(v_rule, clock_timestamp(), 'manual', v_now);
+    PERFORM gdpr.rule_run_hold(v_run_id);
+    RETURN v_run_id;
+END $$;
+
+-- Stop a run now (Ctrl-C on `pgdpr rules run`, or anyone of the club who sees it
+-- running): it is marked cancelled and never resumed; a batch in progress finishes
+-- first (its row lock), the work done so far stays. Stopping needs no erasure right.
+CREATE OR REPLACE FUNCTION gdpr.cancel_run(p_run_id bigint) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rule gdpr.rule;
+BEGIN
+    SELECT r.* INTO v_rule FROM gdpr.rule_run x JOIN gdpr.rule r ON r.id = x.rule_id WHERE x.id = p_run_id;
+    IF NOT FOUND OR (NOT gdpr.caller_is_admin() AND gdpr.caller_tenant() IS DISTINCT FROM v_rule.tenant) THEN
+        RAISE EXCEPTION 'no run %', p_run_id USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM gdpr.rule_require_register_access(v_rule.kind);
+    PERFORM FROM gdpr.rule_run x WHERE x.id = p_run_id FOR UPDATE;
+    RETURN gdpr.rule_run_stop(p_run_id, 'cancelled');
 END $$;
 
 CREATE OR REPLACE FUNCTION gdpr.rule_run_summary(p_run_id bigint, p_busy boolean DEFAULT false) RETURNS jsonb
@@ -619,7 +805,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT jsonb_build_object('run_id', x.id, 'rule_id', x.rule_id, 'done', x.finished_at IS NOT NULL,
                               'busy', p_busy, 'candidates', x.candidates, 'changed', x.changed,
                               'skipped', x.skipped, 'error_count', x.error_count, 'capped', x.capped,
-                              'batches', x.batches)
+                              'batches', x.batches, 'author', x.author, 'stopped', x.stopped)
       FROM gdpr.rule_run x WHERE x.id = p_run_id
 $$;
 
@@ -664,19 +850,28 @@ BEGIN
         RETURN jsonb_build_object('run_id', p_run_id, 'done', false, 'busy', true);
     END IF;
     SELECT * INTO v_rule FROM gdpr.rule r WHERE r.id = v_run.rule_id;
+    -- the caller's register access to the rule's area (the ticker's: every area)
+    PERFORM gdpr.rule_require_register_access(v_rule.kind);
     IF v_run.finished_at IS NOT NULL THEN
+        PERFORM gdpr.rule_run_release(p_run_id);
         RETURN gdpr.rule_run_summary(p_run_id);
     END IF;
-    IF v_rule.deleted_at IS NOT NULL OR (NOT v_rule.enabled AND v_run.trigger = 'schedule') THEN
-        UPDATE gdpr.rule_run x SET finished_at = clock_timestamp(),
-               skipped = x.skipped || jsonb_build_object('stopped', CASE WHEN v_rule.deleted_at IS NOT NULL
-                                                                    THEN 'rule deleted' ELSE 'rule disabled' END)
-         WHERE x.id = p_run_id;
-        RETURN gdpr.rule_run_summary(p_run_id);
+    IF v_rule.deleted_at IS NOT NULL THEN
+        RETURN gdpr.rule_run_stop(p_run_id, 'rule deleted');
+    ELSIF NOT v_rule.enabled AND v_run.trigger = 'schedule' THEN  -- a disabled rule never runs scheduled
+        RETURN gdpr.rule_run_stop(p_run_id, 'rule disabled');
     END IF;
     -- the erasure right is checked here, where the actions run as pgdpr_owner (the EXECUTE
     -- grant of gdpr.anonymize_many is not): manual runs, gdpr.run_rule and the ticker
     PERFORM gdpr.rule_require_erasure_right(v_rule.actions, 'run');
+    -- and the author's rights, at every batch: a right lost midway stops the run
+    v_message := gdpr.rule_author_refusal(v_rule);
+    IF v_message IS NOT NULL THEN
+        RETURN gdpr.rule_run_stop(p_run_id, v_message);
+    END IF;
+    IF v_run.trigger = 'manual' THEN
+        PERFORM gdpr.rule_run_hold(p_run_id);  -- whoever drives a manual run holds it
+    END IF;
     v_params := (SELECT COALESCE(jsonb_agg(c -> 'params'), '[]') FROM jsonb_array_elements(v_rule.conditions) c);
     v_sql := format('SELECT ARRAY(%s)', gdpr.rule_eligibility_sql(v_rule, 'batch'));
     v_limit := LEAST(GREATEST(COALESCE(p_batch_size, 1000), 1), v_rule.max_subjects_per_run - v_run.changed);
@@ -693,11 +888,8 @@ BEGIN
         END IF;
     END IF;
     IF v_done THEN
-        SELECT * INTO v_run FROM gdpr.rule_run x WHERE x.id = p_run_id;
-        PERFORM gdpr.audit('rule_run', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
-            'rule_id', v_rule.id, 'run_id', p_run_id, 'trigger', v_run.trigger, 'slot', v_run.slot,
-            'candidates', v_run.candidates, 'changed', v_run.changed, 'skipped', v_run.skipped,
-            'errors', v_run.error_count, 'capped', v_run.capped));
+        PERFORM gdpr.rule_run_audit(p_run_id);
+        PERFORM gdpr.rule_run_release(p_run_id);
         RETURN gdpr.rule_run_summary(p_run_id);
     END IF;
 
@@ -779,10 +971,8 @@ BEGIN
      WHERE x.id = p_run_id
     RETURNING * INTO v_run;
     IF v_run.finished_at IS NOT NULL THEN
-        PERFORM gdpr.audit('rule_run', v_rule.kind, v_rule.tenant, NULL, NULL, jsonb_build_object(
-            'rule_id', v_rule.id, 'run_id', p_run_id, 'trigger', v_run.trigger, 'slot', v_run.slot,
-            'candidates', v_run.candidates, 'changed', v_run.changed, 'skipped', v_run.skipped,
-            'errors', v_run.error_count, 'capped', v_run.capped));
+        PERFORM gdpr.rule_run_audit(p_run_id);
+        PERFORM gdpr.rule_run_release(p_run_id);
     END IF;
     RETURN gdpr.rule_run_summary(p_run_id);
 END $$;
@@ -817,7 +1007,7 @@ BEGIN
         'gdpr.delete_rule(bigint)', 'gdpr.list_rules(text)', 'gdpr.show_rule(bigint)',
         'gdpr.rule_history(bigint, text, integer)', 'gdpr.preview_rule(bigint, timestamptz, integer)',
         'gdpr.start_manual_run(bigint, timestamptz)', 'gdpr.run_batch(bigint, integer)',
-        'gdpr.run_rule(bigint, timestamptz, integer)']
+        'gdpr.run_rule(bigint, timestamptz, integer)', 'gdpr.cancel_run(bigint)']
     LOOP
         EXECUTE format('ALTER FUNCTION %s OWNER TO pgdpr_owner', v_signature);
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_signature);
@@ -829,7 +1019,11 @@ BEGIN
         'gdpr.rule_eligibility_sql(gdpr.rule, text)', 'gdpr.start_run(gdpr.rule, timestamptz, text, timestamptz)',
         'gdpr.rule_run_summary(bigint, boolean)', 'gdpr.rule_caller_may_erase()', 'gdpr.rule_erases(jsonb)',
         'gdpr.rule_require_erasure_right(jsonb, text)', 'gdpr.rule_now(timestamptz)', 'gdpr.rule_staff_max_per_run()',
-        'gdpr.rule_trusted_function(text, text, text, text)']
+        'gdpr.rule_trusted_function(text, text, text, text)', 'gdpr.rule_role_may_erase(name)',
+        'gdpr.rule_role_register_access(name, text)', 'gdpr.rule_require_register_access(text)',
+        'gdpr.caller_register_kinds()', 'gdpr.rule_author_refusal(gdpr.rule)',
+        'gdpr.rule_run_driven(bigint, boolean)', 'gdpr.rule_run_hold(bigint)', 'gdpr.rule_run_release(bigint)',
+        'gdpr.rule_run_audit(bigint)', 'gdpr.rule_run_stop(bigint, text)']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', v_signature);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO pgdpr_owner, pgdpr_admin', v_signature);
@@ -858,3 +1052,9 @@ COMMENT ON FUNCTION gdpr.start_manual_run(bigint, timestamptz) IS 'Start a manua
 COMMENT ON FUNCTION gdpr.run_batch(bigint, integer) IS
     'Process the next batch of a run (commit after each: a killed run resumes from its cursor)';
 COMMENT ON FUNCTION gdpr.run_rule(bigint, timestamptz, integer) IS 'Run a rule now, whole, in one transaction';
+COMMENT ON FUNCTION gdpr.cancel_run(bigint) IS
+    'Stop a run now: marked cancelled, never resumed; the work done so far stays; audited';
+COMMENT ON FUNCTION gdpr.rule_author_refusal(gdpr.rule) IS
+    'Why the rule may not run with its author''s rights now (erasure right, club, register access), or NULL';
+COMMENT ON FUNCTION gdpr.rule_require_register_access(text) IS
+    'Refuse a caller whose register access to the subject kind''s area is none (admins: every area)';

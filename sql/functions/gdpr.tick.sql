@@ -19,10 +19,14 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         last_by = excluded.last_by, ticks = gdpr.ticker.ticks + 1
 $$;
 
--- The next run to work on, or NULL: first an unfinished run no one holds (its
--- ticker was killed: resume it), else the next due rule, claimed with SKIP LOCKED;
+-- The next run to work on, or NULL: first an unfinished scheduled run no one holds
+-- (its ticker was killed: resume it), else the next due rule, claimed with SKIP LOCKED;
 -- its slot is the latest scheduled instant at or before p_now (catch-up = one run).
 -- p_seen: runs this tick already worked on (so a busy run is not picked again).
+-- Stopping means stopped: a manual run belongs to the session that drives it and is
+-- never resumed here; one whose session is gone (gdpr.rule_run_driven) is ended as
+-- abandoned. A cancelled run is finished, so never picked. A resumed run of a rule
+-- disabled or deleted since is ended by gdpr.run_batch without running.
 CREATE OR REPLACE FUNCTION gdpr.tick_claim(p_now timestamptz, p_seen bigint[] DEFAULT '{}') RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -34,8 +38,12 @@ BEGIN
     IF NOT gdpr.caller_is_admin() THEN
         RAISE EXCEPTION 'only the ticker (pgdpr_admin) runs scheduled rules' USING ERRCODE = 'insufficient_privilege';
     END IF;
+    PERFORM gdpr.rule_run_stop(y.id, 'abandoned: the session that ran it ended before it was done')
+       FROM (SELECT x.id FROM gdpr.rule_run x
+              WHERE x.finished_at IS NULL AND x.trigger = 'manual' AND NOT gdpr.rule_run_driven(x.id)
+              ORDER BY x.id FOR UPDATE SKIP LOCKED) y;
     SELECT x.id INTO v_run_id FROM gdpr.rule_run x
-     WHERE x.finished_at IS NULL AND x.id <> ALL (COALESCE(p_seen, '{}'))
+     WHERE x.finished_at IS NULL AND x.trigger = 'schedule' AND x.id <> ALL (COALESCE(p_seen, '{}'))
      ORDER BY x.id FOR UPDATE SKIP LOCKED LIMIT 1;
     IF FOUND THEN
         RETURN v_run_id;
@@ -58,9 +66,9 @@ BEGIN
                 -- a broken rule (e.g. a condition whose function fails) must not stop the
                 -- other rules: its slot is recorded as a failed run and the ticker goes on
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE;
-                INSERT INTO gdpr.rule_run (rule_id, slot, trigger, evaluated_at, started_by, finished_at, errors,
-                                           error_count)
-                VALUES (v_rule.id, v_slot, 'schedule', p_now, gdpr.caller(), clock_timestamp(),
+                INSERT INTO gdpr.rule_run (rule_id, slot, trigger, evaluated_at, started_by, author, finished_at,
+                                           errors, error_count)
+                VALUES (v_rule.id, v_slot, 'schedule', p_now, gdpr.caller(), v_rule.author, clock_timestamp(),
                         jsonb_build_array(jsonb_build_object('stage', 'start', 'sqlstate', v_state)), 1)
                 ON CONFLICT (rule_id, slot) DO NOTHING;
                 v_run_id := NULL;
