@@ -216,3 +216,65 @@ def test_role_without_grants_cannot_call_the_functions(clubs):
                 conn.execute(sql)
     finally:
         conn.execute("RESET ROLE")
+
+
+def test_record_has_every_art_30_field_filled_and_the_request_figures(clubs, run_cli):
+    """Art. 30(1)(a)-(g) each present and non-empty once the club and the vendor have
+    recorded their details; missing details are warned about, not left blank silently;
+    the request register's figures are in the record; no internal label leaks."""
+    conn = clubs
+    before = record(conn)
+    assert any("data-protection contact" in w for w in before["warnings"])
+    assert before["controller"]["contact"] is None
+    result = run_cli("controller", "set", "--club", "1", "--name", "Fitness Øst ApS",
+                     "--contact", "Strøget 1, 1000 København K, kontakt@fitness-oest.dk",
+                     "--dpo-name", "Jens Hansen", "--dpo-contact", "dpo@fitness-oest.dk",
+                     "--transfers", "Ingen overførsel til tredjelande / no transfer to third countries",
+                     "--measures", "Adgang efter personalegruppe; årlig gennemgang / access per staff group")
+    assert result.exit_code == 0, result.output
+    assert run_cli("controller", "set", "--processor", "--name", "Bookingsystem A/S",
+                   "--contact", "support@vendor.example").exit_code == 0
+    customer = conn.execute("SELECT id FROM club.customers WHERE club_id = 1 LIMIT 1").fetchone()[0]
+    conn.execute("SELECT gdpr.open_request('customer', %s, 'access', 'mitid', NULL, now() - interval '40 days')",
+                 (str(customer),))
+    r = record(conn)
+    art30 = r["art30"]
+    assert set(art30) == {"a_controller", "b_purposes", "c_subject_categories", "c_data_categories",
+                          "d_recipients", "e_transfers", "f_retention", "g_measures"}
+    for key, value in art30.items():
+        assert value, key
+    a = art30["a_controller"]
+    assert a["controller"]["name"] == "Fitness Øst ApS" and "kontakt@" in a["controller"]["contact"]
+    assert a["data_protection_contact"] == {"name": "Jens Hansen", "contact": "dpo@fitness-oest.dk"}
+    assert a["processor"]["name"] == "Bookingsystem A/S" and a["processor"]["contact"] == "support@vendor.example"
+    assert "tredjelande" in art30["e_transfers"]
+    assert art30["g_measures"]["organisational"].startswith("Adgang efter") and art30["g_measures"]["technical"]
+    assert set(art30["c_subject_categories"]) == {"customer", "staff"}
+    assert r["figures"]["requests"]["open"] == 1 and r["figures"]["requests"]["overdue"] == 1
+    assert r["warnings"] == ["1 data-subject request(s) are overdue"]
+    assert "seed S" not in json.dumps(r)
+    for fmt in ("md", "html"):
+        text = html.unescape(run_cli("compliance-report", "--club", "1", "--format", fmt).output)
+        for needle in ("Fitness Øst ApS", "dpo@fitness-oest.dk", "support@vendor.example", "tredjelande",
+                       "Adgang efter personalegruppe", "1 overdue" if fmt == "md" else "1 overskredet",
+                       "Databeskyttelsesloven §11", "art. 9(2)(a)"):
+            assert needle in text, (fmt, needle)
+        assert "seed S" not in text
+
+
+def test_controller_details_personas(clubs):
+    conn = clubs
+    reader = staff_role(conn, 1)  # default register access: read
+    other = staff_role(conn, 2)
+    conn.execute("SELECT gdpr.set_controller_details('1', 'Fitness Øst', 'kontakt@x.dk')")
+    for role, tenant in ((reader, "1"), (other, "1"), (reader, "")):
+        conn.execute(f"SET ROLE {role}")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT gdpr.set_controller_details(%s, 'Hacked', 'evil@x.dk')", (tenant,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM gdpr.controller_record")
+        conn.execute("RESET ROLE")
+    conn.execute(f"SET ROLE {other}")
+    assert record(conn, None)["controller"]["contact"] is None  # club 2 reads its own record only
+    conn.execute("RESET ROLE")
+    assert record(conn)["controller"]["name"] == "Fitness Øst"

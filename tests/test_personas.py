@@ -44,6 +44,9 @@ STAFF_DEFINER_ALLOW = {
     # scheduled rules (issue of the rules helper): per-club rules, runs and history
     "create_rule", "change_rule", "delete_rule", "enable_rule", "disable_rule", "set_rule_enabled",
     "list_rules", "show_rule", "run_rule", "run_batch", "start_manual_run", "cancel_run",
+    # data-subject requests, restriction, consent withdrawal, the controller's record details
+    "open_request", "extend_request", "close_request", "list_requests", "restrict_processing",
+    "lift_restriction", "active_restrictions", "withdraw_consent", "record_consent", "set_controller_details",
 }
 SUPPORT_DEFINER_ALLOW = {"sensitive_access_of", "register_access_of", "support_tenants"}
 

@@ -246,6 +246,7 @@ def test_refresh_views_follows_the_catalog(conn):
     assert conn.execute("SELECT gdpr.refresh_views()").fetchone()[0] >= 15
     before = conn.execute("SELECT count(*) FROM pg_views WHERE schemaname = 'club_app'").fetchone()[0]
     # declaring a column sensitive masks it at the next refresh
+    conn.execute("SELECT gdpr.declare_column_basis('club', 'customers', 'phone', 'GDPR art. 9(2)(a) consent')")
     conn.execute("SELECT gdpr.declare_column('club', 'customers', 'phone', 'contact', 'null', true)")
     conn.execute("SELECT gdpr.refresh_views()")
     definition = conn.execute("SELECT pg_get_viewdef('club_app.customers'::regclass)").fetchone()[0]
@@ -264,6 +265,7 @@ def test_a_schema_the_engine_never_saw(conn, sfx):
     conn.execute("SELECT gdpr.declare_subject('buyer', 'shop', 'buyers', 'id', 'tenant', '{name}', NULL, 'buyers')")
     conn.execute("""SELECT gdpr.declare_table('shop', 'buyers', 'buyer', 'root', 'anonymize', 'Køber', 'Buyer',
                                               'sales', 'contract', '1 year')""")
+    conn.execute("SELECT gdpr.declare_column_basis('shop', 'buyers', 'national_id', 'Databeskyttelsesloven §11')")
     conn.execute("SELECT gdpr.declare_column('shop', 'buyers', 'national_id', 'national_id', 'null', true)")
     conn.execute("SELECT gdpr.refresh_views()")
     conn.execute("SELECT gdpr.declare_tenant('shop', 'tenants', 'code')")  # its clubs are shop.tenants

@@ -14,8 +14,10 @@ from pgdpr.db import PgdprError
 
 TABLE_KEYS = {"name", "subject", "link", "on_erase", "retain", "title", "purpose", "legal_basis",
               "retention", "recipients", "source", "columns"}
-COLUMN_KEYS = {"category", "erase", "sensitive", "sensitive_when", "part_of_record", "label"}
-SUBJECT_KEYS = {"table", "key", "tenant", "identifying", "anonymized", "area"}
+COLUMN_KEYS = {"category", "erase", "sensitive", "sensitive_when", "part_of_record", "label", "basis"}
+SUBJECT_KEYS = {"table", "key", "tenant", "identifying", "anonymized", "area", "birth_date"}
+CONSENT_KEYS = {"table", "type", "withdrawn", "given", "guardian", "covers"}
+COVER_KEYS = {"erase", "stop_messages", "description"}
 TENANT_KEYS = {"table", "key", "name", "time_zone"}
 
 
@@ -66,7 +68,13 @@ def link_arguments(link: Any, entry: str) -> dict[str, Any]:
 def declarations(catalog: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The (function, named arguments) calls that declare the file, in order."""
     calls: list[tuple[str, dict[str, Any]]] = []
-    _unknown(set(catalog), {"tenant", "subject", "table"}, "(top level)")
+    _unknown(set(catalog), {"tenant", "subject", "table", "consent", "legal_basis"}, "(top level)")
+    for qualified, basis in catalog.get("legal_basis", {}).items():  # declared before their columns
+        parts = qualified.split(".")
+        if len(parts) != 3 or not all(parts):
+            raise PgdprError(f"catalog entry legal_basis: {qualified!r} must be schema.table.column")
+        calls.append(("gdpr.declare_column_basis", {
+            "p_schema": parts[0], "p_table": parts[1], "p_column": parts[2], "p_basis": basis}))
     if "tenant" in catalog:
         spec = catalog["tenant"]
         _unknown(set(spec), TENANT_KEYS, "tenant")
@@ -83,6 +91,8 @@ def declarations(catalog: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             "p_kind": kind, "p_schema": schema, "p_table": table, "p_key": _required(spec, "key", entry),
             "p_tenant": spec.get("tenant"), "p_identifying": list(spec.get("identifying", [])),
             "p_anonymized_column": spec.get("anonymized"), "p_area": spec.get("area")}))
+        if spec.get("birth_date"):  # children are flagged (Databeskyttelsesloven § 6)
+            calls.append(("gdpr.declare_birth_date", {"p_kind": kind, "p_column": spec["birth_date"]}))
     for position, spec in enumerate(catalog.get("table", [])):
         entry = f"table {spec.get('name', f'#{position + 1}')}"
         _unknown(set(spec), TABLE_KEYS, entry)
@@ -115,6 +125,9 @@ def declarations(catalog: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             if erase.startswith("constant:"):
                 erase, constant = "constant", erase.split(":", 1)[1]
             label = col.get("label", {})
+            if col.get("basis"):  # Art. 9(2) / Databeskyttelsesloven § 11, declared before the column
+                calls.append(("gdpr.declare_column_basis", {
+                    "p_schema": schema, "p_table": table, "p_column": column, "p_basis": col["basis"]}))
             calls.append(("gdpr.declare_column", {
                 "p_schema": schema, "p_table": table, "p_column": column,
                 "p_category": _required(col, "category", centry), "p_erase": erase,
@@ -122,6 +135,19 @@ def declarations(catalog: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
                 "p_part_of_record": bool(col.get("part_of_record", True)),
                 "p_label_da": label.get("da"), "p_label_en": label.get("en"),
                 "p_sensitive_when": col.get("sensitive_when")}))
+    for kind, spec in catalog.get("consent", {}).items():  # what a consent covers (Art. 7(3))
+        entry = f"consent.{kind}"
+        _unknown(set(spec), CONSENT_KEYS, entry)
+        schema, table = split_name(_required(spec, "table", entry), entry)
+        calls.append(("gdpr.declare_consent_table", {
+            "p_kind": kind, "p_schema": schema, "p_table": table, "p_type_column": _required(spec, "type", entry),
+            "p_withdrawn_column": _required(spec, "withdrawn", entry), "p_given_column": spec.get("given"),
+            "p_guardian_column": spec.get("guardian")}))
+        for consent_type, cover in spec.get("covers", {}).items():
+            _unknown(set(cover), COVER_KEYS, f"{entry}.covers.{consent_type}")
+            calls.append(("gdpr.declare_consent_cover", {
+                "p_kind": kind, "p_consent_type": consent_type, "p_erase_columns": list(cover.get("erase", [])),
+                "p_stop_templates": list(cover.get("stop_messages", [])), "p_description": cover.get("description")}))
     return calls
 
 

@@ -88,6 +88,7 @@ def register() -> None:
 
     for command in commands_erasure.COMMANDS:
         cli.add_command(command)
+    from pgdpr import commands_requests; [cli.add_command(c) for c in commands_requests.COMMANDS]  # noqa: E702
 
 
 register()

@@ -42,7 +42,13 @@ DECLARE
     v_figures jsonb;
     v_section jsonb;
     v_record jsonb;
+    v_controller gdpr.controller_record;
+    v_processor gdpr.controller_record;
+    v_transfers jsonb;
+    v_warnings jsonb := '[]';
 BEGIN
+    SELECT * INTO v_controller FROM gdpr.controller_record c WHERE c.tenant = v_tenant;
+    SELECT * INTO v_processor FROM gdpr.controller_record c WHERE c.tenant = '';
     -- Categories of data subjects, with the figures a supervisor asks for.
     FOR v_kind IN
         SELECT s.*, to_regclass(format('%I.%I', s.table_schema, s.table_name)) AS rel
@@ -148,7 +154,7 @@ BEGIN
                                 JOIN gdpr.catalog_table t USING (table_schema, table_name)
                                 JOIN gdpr.subject_kind s ON s.kind = t.kind
                                WHERE c.sensitive OR c.sensitive_when IS NOT NULL),
-        'masking_default', 'Without a right, a sensitive value reads ''kræver login'' (seed S7); the vendor''s '
+        'masking_default', 'Without a right, a sensitive value reads ''kræver login''; the vendor''s '
                            'own staff are blocked by default',
         'masking_views', (SELECT COALESCE(jsonb_agg(format('%I.%I', n.nspname, c.relname)
                                                     ORDER BY n.nspname, c.relname), '[]')
@@ -245,6 +251,49 @@ BEGIN
              WHERE l.erased_at >= v_month AND (v_tenant IS NULL OR l.tenant = v_tenant)));
     END IF;
 
+    v_transfers := jsonb_build_object(
+        'statement', COALESCE(concat_ws(' ', v_controller.transfers, v_processor.transfers),
+                              'No transfer to a third country is recorded'),
+        'controller', v_controller.transfers, 'processor', v_processor.transfers,
+        'catalog', (SELECT COALESCE(jsonb_agg(jsonb_build_object('table', x->>'table', 'recipients', x->>'recipients')),
+                                    '[]')
+                      FROM jsonb_array_elements(v_tables) x
+                     WHERE x->>'recipients' ~* '(third.countr|tredjeland|outside the (EU|EEA)|uden for (EU|EØS)|USA)'));
+    IF v_controller.transfers IS NULL AND v_processor.transfers IS NULL THEN
+        v_transfers := v_transfers || jsonb_build_object('statement', CASE
+            WHEN jsonb_array_length(v_transfers->'catalog') > 0
+            THEN 'Recipients named in the catalog may be outside the EU/EEA: see the tables listed'
+            ELSE 'No transfer to a third country: no recipient outside the EU/EEA is recorded' END);
+    END IF;
+
+    -- The register of data-subject requests (Art. 12(3)), restrictions (Art. 18),
+    -- withdrawn consents (Art. 7(3)) and children (Databeskyttelsesloven §6).
+    v_figures := v_figures || jsonb_build_object(
+        'requests', gdpr.request_figures(v_tenant, now()),
+        'active_restrictions', (SELECT count(*) FROM gdpr.processing_restriction r
+                                 WHERE r.lifted_at IS NULL AND (r.until IS NULL OR r.until > now())
+                                   AND (v_tenant IS NULL OR r.tenant = v_tenant)),
+        'consents_withdrawn_this_month', (SELECT count(*) FROM gdpr.consent_withdrawal w
+                                           WHERE w.withdrawn_at >= v_month
+                                             AND (v_tenant IS NULL OR w.tenant = v_tenant)),
+        'minors', gdpr.minor_figures(v_tenant, current_date));
+
+    IF v_controller.contact IS NULL THEN
+        v_warnings := v_warnings || to_jsonb('The controller''s contact details are not recorded '
+                                             '(pgdpr controller set)'::text);
+    END IF;
+    IF v_controller.dpo_contact IS NULL THEN
+        v_warnings := v_warnings || to_jsonb('No data-protection contact is recorded (pgdpr controller set)'::text);
+    END IF;
+    IF v_processor.contact IS NULL THEN
+        v_warnings := v_warnings || to_jsonb('The processor''s contact details are not recorded '
+                                             '(pgdpr controller set --processor)'::text);
+    END IF;
+    IF (v_figures #>> '{requests,overdue}')::bigint > 0 THEN
+        v_warnings := v_warnings || to_jsonb(format('%s data-subject request(s) are overdue',
+                                                    v_figures #>> '{requests,overdue}'));
+    END IF;
+
     v_record := jsonb_build_object(
         'generated_at', now(),
         'database', current_database(),
@@ -252,16 +301,22 @@ BEGIN
         'tenant', v_tenant,
         'controller', jsonb_build_object(
             'tenant', v_tenant,
-            'name', COALESCE(gdpr.tenant_name(v_tenant),
+            'name', COALESCE(v_controller.name, gdpr.tenant_name(v_tenant),
                              CASE WHEN v_tenant IS NOT NULL THEN 'club ' || v_tenant END,
                              NULLIF(current_setting('pgdpr.controller_name', true), ''),
                              'every club (tenant) of database ' || current_database()),
+            'contact', v_controller.contact,
             'role', 'Data controller (GDPR Art. 4(7), 24): decides why and how the personal data is processed'),
+        'data_protection_contact', jsonb_build_object('name', v_controller.dpo_name,
+                                                      'contact', v_controller.dpo_contact),
         'processor', jsonb_build_object(
-            'name', COALESCE(NULLIF(current_setting('pgdpr.processor_name', true), ''),
+            'name', COALESCE(v_processor.name, NULLIF(current_setting('pgdpr.processor_name', true), ''),
                              'the vendor operating database ' || current_database()),
+            'contact', v_processor.contact,
+            'data_protection_contact', jsonb_build_object('name', v_processor.dpo_name,
+                                                          'contact', v_processor.dpo_contact),
             'role', 'Data processor (GDPR Art. 28): hosts and operates the system on the controller''s '
-                    || 'documented instructions; one club never sees another''s data (seed S9)'),
+                    || 'documented instructions; one club never sees another club''s data'),
         'subject_kinds', v_subjects,
         'tables', v_tables,
         'purposes', (SELECT COALESCE(jsonb_agg(jsonb_build_object('purpose', p.purpose, 'legal_basis', p.legal_basis,
@@ -280,11 +335,9 @@ BEGIN
                                        ORDER BY g.recipients), '[]')
                          FROM (SELECT x->>'recipients' AS recipients, jsonb_agg(x->>'table') AS tables
                                  FROM jsonb_array_elements(v_tables) x GROUP BY 1) g),
-        -- Transfers to third countries (Art. 44-49): only what the catalog's recipients name.
-        'transfers', (SELECT COALESCE(jsonb_agg(jsonb_build_object('table', x->>'table', 'recipients', x->>'recipients')),
-                                      '[]')
-                        FROM jsonb_array_elements(v_tables) x
-                       WHERE x->>'recipients' ~* '(third.countr|tredjeland|outside the (EU|EEA)|uden for (EU|EØS)|USA)'),
+        -- Transfers to third countries (Art. 30(1)(e), 44-49): what the controller and the
+        -- processor state, and every recipient of the catalog that names one.
+        'transfers', v_transfers,
         'retention', (SELECT COALESCE(jsonb_agg(jsonb_build_object(
                                   'category', c->>'category', 'table', x->>'table', 'column', c->>'column',
                                   'retention', x->>'retention', 'on_erase', x->>'on_erase', 'erasure', c->>'erasure',
@@ -293,8 +346,47 @@ BEGIN
                                                    || (x->>'retention') END)
                                   ORDER BY c->>'category', x->>'table', c->>'column'), '[]')
                         FROM jsonb_array_elements(v_tables) x, jsonb_array_elements(x->'columns') c),
+        -- Sensitive columns and the legal basis the catalog declares for each (Art. 9(2),
+        -- Databeskyttelsesloven §11); the catalog refuses such a column without one.
+        'special_categories', (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                                       'table', format('%I.%I', c.table_schema, c.table_name), 'column', c.column_name,
+                                       'category', c.category,
+                                       'masked', CASE WHEN c.sensitive THEN 'always'
+                                                      WHEN c.sensitive_when IS NOT NULL
+                                                      THEN format('rows where %s is true', c.sensitive_when) END,
+                                       'basis', b.basis)
+                                       ORDER BY c.table_schema, c.table_name, c.column_name), '[]')
+                                 FROM gdpr.catalog_column c
+                                 LEFT JOIN gdpr.column_legal_basis b USING (table_schema, table_name, column_name)
+                                WHERE gdpr.column_needs_basis(c.category, c.sensitive, c.sensitive_when)),
+        -- Art. 30(1)(g): the technical measures in force (the security section, read
+        -- from the database) and the organisational ones the controller states.
+        'measures', jsonb_build_object(
+            'technical', jsonb_build_array(
+                'Row security per club on every table holding personal data (forced, no bypass for staff roles)',
+                'Sensitive values (CPR, bank, sensitive custom fields) masked per staff group right',
+                'Append-only audit trail of every report, export, erasure, hold, request and rights change',
+                'Erasure proof and an erasure ledger re-applied after a backup restore',
+                'Engine functions run with a pinned search_path and are granted per role'),
+            'organisational', COALESCE(v_controller.measures,
+                'Staff groups with rights per area; requests logged with their deadline; '
+                || 'this record reviewed when the catalog changes')),
         'security', v_security,
-        'figures', v_figures);
+        'figures', v_figures,
+        'warnings', v_warnings);
+    -- Art. 30(1)(a)-(g) in one place, each point naming what answers it.
+    v_record := v_record || jsonb_build_object('art30', jsonb_build_object(
+        'a_controller', jsonb_build_object('controller', v_record->'controller',
+                                           'data_protection_contact', v_record->'data_protection_contact',
+                                           'processor', v_record->'processor'),
+        'b_purposes', v_record->'purposes',
+        'c_subject_categories', (SELECT COALESCE(jsonb_agg(x->>'kind'), '[]') FROM jsonb_array_elements(v_subjects) x),
+        'c_data_categories', (SELECT COALESCE(jsonb_agg(x->>'category'), '[]')
+                                FROM jsonb_array_elements(v_record->'data_categories') x),
+        'd_recipients', v_record->'recipients',
+        'e_transfers', v_transfers->>'statement',
+        'f_retention', v_record->'retention',
+        'g_measures', v_record->'measures'));
 
     PERFORM gdpr.audit('compliance_report', NULL, v_tenant, NULL, 'GDPR Art. 30 record of processing',
                        jsonb_build_object('tables', jsonb_array_length(v_tables)));
