@@ -59,16 +59,35 @@ def test_club_tables_without_row_security_hold_no_tenant_data(conn):
     assert missing == []
 
 
-def test_masking_views_are_barriers_owned_without_bypass(conn):
+def test_masking_views_filter_rows_only_by_row_security_or_a_barrier(conn):
+    """A generated view is either a plain view whose only row filter is the forced row
+    security of its one base table (masking in the select list only: the caller's quals,
+    pulled up into its query, see the masked expressions and run after the policy), or a
+    security_barrier view (one that gates rows in its own WHERE clause). Owned by a role
+    without BYPASSRLS, never security_invoker."""
     rows = conn.execute(
-        """SELECT format('%I.%I', n.nspname, c.relname), c.reloptions, r.rolname, r.rolbypassrls, r.rolsuper
+        """SELECT format('%I.%I', n.nspname, c.relname), c.reloptions, r.rolname, r.rolbypassrls, r.rolsuper,
+                  pg_get_viewdef(c.oid),
+                  (SELECT array_agg(DISTINCT d.refobjid::regclass::text) FROM pg_depend d JOIN pg_rewrite w
+                       ON w.oid = d.objid AND d.classid = 'pg_rewrite'::regclass
+                    WHERE w.ev_class = c.oid AND d.refobjid <> c.oid AND d.refclassid = 'pg_class'::regclass),
+                  (SELECT bool_and(b.relrowsecurity AND b.relforcerowsecurity) FROM pg_depend d JOIN pg_rewrite w
+                       ON w.oid = d.objid AND d.classid = 'pg_rewrite'::regclass
+                     JOIN pg_class b ON b.oid = d.refobjid
+                    WHERE w.ev_class = c.oid AND d.refobjid <> c.oid AND d.refclassid = 'pg_class'::regclass)
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_roles r ON r.oid = c.relowner
             WHERE c.relkind = 'v' AND n.nspname LIKE '%\\_app'""").fetchall()
     assert len(rows) >= 15
-    for view, options, owner, bypass, superuser in rows:
-        assert "security_barrier=true" in (options or []), view
+    plain = 0
+    for view, options, owner, bypass, superuser, definition, bases, forced in rows:
         assert not any(o.startswith("security_invoker=true") for o in options or []), view
         assert owner == "pgdpr_view_owner" and not bypass and not superuser, view
+        if "security_barrier=true" not in (options or []):
+            plain += 1
+            assert len(bases) == 1 and forced, f"{view}: a plain view must read one table under forced row security"
+            assert not re.search(r"\b(WHERE|JOIN|UNION|GROUP|LIMIT|OFFSET|WITH)\b", definition.upper()), \
+                f"{view}: a plain view may not filter rows itself: {definition}"
+    assert plain >= 15  # the tenant tables' views: plain, so they keep parallel plans
     expected = {r[0] for r in conn.execute(
         "SELECT format('%I.%I', gdpr.app_schema(table_schema), table_name) FROM gdpr.protected_tables()")}
     assert expected == {r[0] for r in rows}

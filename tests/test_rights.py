@@ -242,6 +242,30 @@ def test_access_is_computed_once_per_query_and_lookups_use_the_index(conn, sfx):
     conn.execute("RESET ROLE")
 
 
+def test_a_scan_through_the_view_keeps_its_parallel_plan(conn, sfx):
+    """The view is pulled up into the caller's query (no security_barrier, no CTE), so
+    its InitPlans sit above the Gather and the aggregate is split below it, as on the
+    base table. Parallel costs are set to zero so that 3,000 rows are enough to show it."""
+    make_club(conn, 1)
+    conn.execute("INSERT INTO club.customers (club_id, customer_no, first_name, last_name, cpr) "
+                 "SELECT 1, 'P' || g, 'F', 'L', NULL FROM generate_series(1, 3000) g")
+    conn.execute("ANALYZE club.customers")
+    for group, right in ((f"pa_{sfx}", "allowed"), (f"pn_{sfx}", "not_allowed")):
+        conn.execute("SELECT gdpr.create_staff_group('1', %s)", (group,))
+        conn.execute("SELECT gdpr.set_right(%s, 'customers', 'view_sensitive', %s)", (group, right))
+        member = staff(conn, "1", f"s{group}", [group])
+        conn.execute("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; "
+                     "SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2")
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(member)))
+        plan = "\n".join(r[0] for r in conn.execute(
+            "EXPLAIN (COSTS OFF) SELECT count(*), max(length(cpr)), max(length(bank_account)) "
+            "FROM club_app.customers"))
+        conn.execute("RESET ROLE")
+        conn.execute("RESET parallel_setup_cost; RESET parallel_tuple_cost; "
+                     "RESET min_parallel_table_scan_size; RESET max_parallel_workers_per_gather")
+        assert "Gather" in plan and "Partial Aggregate" in plan and "Parallel Seq Scan" in plan, plan
+
+
 def test_refresh_views_follows_the_catalog(conn):
     assert conn.execute("SELECT gdpr.refresh_views()").fetchone()[0] >= 15
     before = conn.execute("SELECT count(*) FROM pg_views WHERE schemaname = 'club_app'").fetchone()[0]
