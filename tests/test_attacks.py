@@ -313,3 +313,17 @@ def test_another_clubs_group_gives_no_rights_in_ones_own_club(conn, world):
 def test_a_club_key_is_refused_unless_it_is_the_clubs_own(conn, world, key):
     with pytest.raises(errors.InvalidParameterValue):
         conn.execute("SELECT gdpr.create_staff_group(%s, %s)", (key, f"grp_{uuid.uuid4().hex[:8]}"))
+
+
+def test_a_hold_reason_is_kept_with_its_numbers_masked(conn, world):
+    """A writer places a hold whose reason quotes a CPR and a bank number; a
+    receptionist lists the holds: both read 'kræver login'."""
+    home = world["home"]
+    as_role(conn, world["personas"]["not_allowed"].role)
+    conn.execute("SELECT gdpr.set_legal_hold('customer', %s, 'debt', %s)",
+                 (str(home.id), f"gæld, cpr {home.cpr}, konto 6054 {home.bank_account}"))
+    conn.execute("RESET ROLE")
+    as_role(conn, world["personas"]["hidden"].role)
+    reasons = [r[0] for r in conn.execute("SELECT reason FROM gdpr.active_legal_holds('customer')")]
+    conn.execute("RESET ROLE")
+    assert reasons == [f"gæld, cpr {MASK}, {MASK}"]

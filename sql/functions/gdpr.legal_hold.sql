@@ -41,7 +41,10 @@ BEGIN
         RAISE EXCEPTION '% % is already anonymised', p_kind, p_subject_key USING ERRCODE = 'object_in_use';
     END IF;
     INSERT INTO gdpr.legal_hold (kind, tenant, subject_key, hold_type, reason, created_by, until)
-    VALUES (p_kind, v_row.tenant, v_row.subject_key, p_hold_type, p_reason, gdpr.caller(), p_until)
+    -- the reason is shown to every staff member who lists holds: its CPR- and
+    -- account-shaped numbers are masked before it is kept (docs/rights.md)
+    VALUES (p_kind, v_row.tenant, v_row.subject_key, p_hold_type, gdpr.render_free_text(p_reason, 'not_allowed'),
+            gdpr.caller(), p_until)
     RETURNING id INTO v_id;
     PERFORM gdpr.audit('legal_hold_set', p_kind, v_row.tenant, v_row.subject_key, NULL,
                        jsonb_build_object('hold_id', v_id, 'hold_type', p_hold_type, 'until', p_until));
