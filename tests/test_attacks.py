@@ -327,3 +327,28 @@ def test_a_hold_reason_is_kept_with_its_numbers_masked(conn, world):
     reasons = [r[0] for r in conn.execute("SELECT reason FROM gdpr.active_legal_holds('customer')")]
     conn.execute("RESET ROLE")
     assert reasons == [f"gæld, cpr {MASK}, {MASK}"]
+
+
+# -- 13. files holding personal data -------------------------------------------------
+
+def test_every_file_holding_personal_data_is_written_0600(conn, run_cli, tmp_path):
+    import os
+    from factory import make_club, make_customer
+    make_club(conn, 1)
+    customer = make_customer(conn, 1)
+    old_umask = os.umask(0o022)
+    try:
+        existing = tmp_path / "old.csv"
+        existing.write_text("x")
+        existing.chmod(0o644)
+        runs = [("report", str(customer.id), "-o", str(tmp_path / "k.html")),
+                ("export", str(customer.id), "-o", str(tmp_path / "k.csv")),
+                ("export", str(customer.id), "--zip", "-o", str(tmp_path / "k.zip")),
+                ("export", str(customer.id), "-o", str(existing))]
+        for args in runs:
+            result = run_cli(*args)
+            assert result.exit_code == 0, (args, result.output)
+    finally:
+        os.umask(old_umask)
+    for name in ("k.html", "k.csv", "k.zip", "old.csv"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name

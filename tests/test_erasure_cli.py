@@ -116,9 +116,9 @@ def test_ledger_export_file_handling(conn, run_cli, tmp_path):
 
 
 def test_write_errors_are_one_line(tmp_path):
-    from pgdpr.commands_erasure import _write_private
+    from pgdpr.report import write_file
     from pgdpr.db import PgdprError
     with pytest.raises(PgdprError, match="cannot write"):
-        _write_private(tmp_path, "x", overwrite=True)  # a folder
+        write_file(tmp_path, "x")  # a folder
     with pytest.raises(PgdprError, match="already exists"):
-        _write_private(tmp_path, "x", overwrite=False)
+        write_file(tmp_path, "x", overwrite=False)

@@ -5,14 +5,13 @@ and audit; this module asks, renders and moves ledger files."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
 from pgdpr.db import PgdprError, fetch_dicts
 from pgdpr.main import emit_json, pass_context
-from pgdpr.report import render_report
+from pgdpr.report import render_report, write_file
 
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".txt": "text", ".json": "json"}
 
@@ -40,27 +39,10 @@ def _check_writable(path: Path, overwrite: bool) -> None:
         raise PgdprError(f"{path} already exists: not overwritten (choose another file name)")
 
 
-def _write_private(path: Path, text: str, overwrite: bool) -> None:
-    """Write a file readable by its owner only (mode 0600: it may hold personal data).
-    Without `overwrite` an existing file (or symlink) is never replaced: O_EXCL. Any
-    OSError becomes one clear line and a non-zero exit. (cli/pgdpr/commands_report.py's
-    _write handles OSError but neither refuses to overwrite nor sets the mode, so this
-    module has its own.)"""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL) | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except FileExistsError as exc:
-        raise PgdprError(f"{path} already exists: not overwritten (choose another file name)") from exc
-    except OSError as exc:
-        raise PgdprError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
 def _save_report(conn, kind: str, key: str, club: str | None, path: Path) -> None:
     fmt = REPORT_FORMATS.get(path.suffix.lower(), "html")
     text = render_report(conn, kind, key, club, fmt=fmt, purpose="saved before anonymisation")
-    _write_private(path, text, overwrite=False)
+    write_file(path, text, overwrite=False)
 
 
 @click.command("anonymize")
@@ -188,7 +170,7 @@ def ledger_export(ctx, since, output):
              for row in fetch_dicts(ctx.connect(), "SELECT * FROM gdpr.ledger_export(%s::timestamptz)", (since,))]
     text = "".join(line + "\n" for line in lines)
     if output:
-        _write_private(output, text, overwrite=True)
+        write_file(output, text)
         click.echo(f"{len(lines)} erasures written to {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import zipfile
 from decimal import Decimal
@@ -75,11 +76,19 @@ TEXT = {
 _FRACTION = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+")
 
 
-def write_file(path: Path, data: bytes | str) -> None:
-    """Write an output file (-o) of a command; an OSError becomes one clear line
-    (PgdprError: no traceback, exit 1). Overwrites an existing file."""
+def write_file(path: Path, data: bytes | str, overwrite: bool = True) -> None:
+    """Write an output file (-o, --save-report) of a command: every one of them may hold
+    personal data, so it is readable by its owner only (mode 0600, also when an existing
+    file is overwritten). Without `overwrite` an existing file (or symlink) is never
+    replaced. An OSError becomes one clear line (PgdprError: no traceback, exit 1)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL) | getattr(os, "O_NOFOLLOW", 0)
     try:
-        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        fd = os.open(path, flags, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o600)
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+    except FileExistsError as exc:
+        raise PgdprError(f"{path} already exists: not overwritten (choose another file name)") from exc
     except OSError as exc:
         raise PgdprError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -246,7 +255,8 @@ def write_zip(path: Path, rows: list[tuple], columns: list[dict], excel: bool = 
               + (" Semicolon-separated with a byte order mark (Excel)." if excel else ""),
               "'kræver login' = a sensitive value the exporting user has no right to see.",
               ""]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, (section, cols) in enumerate(sections.items(), start=1):
             name = _section_file(index, section)
             out = io.StringIO()
@@ -271,4 +281,5 @@ def write_zip(path: Path, rows: list[tuple], columns: list[dict], excel: bool = 
                 readme.append(f"    {c['field']}: {label} ({c['type']}{', ' + extra if extra else ''})")
             readme.append("")
         archive.writestr("README.txt", "\n".join(readme).encode("utf-8"))
+    write_file(path, buffer.getvalue())
     return counts
