@@ -183,6 +183,7 @@ def test_catalog_refuses_a_sensitive_column_without_its_legal_basis(conn):
     conn.execute("SELECT gdpr.declare_column('club', 'notes', 'text', 'free_text', 'redact', true)")
     # a bank detail is masked but is no special category: no basis needed
     conn.execute("SELECT gdpr.declare_column('club', 'staff', 'phone', 'bank', 'null', true)")
+    make_club(conn, 1)
     special = conn.execute("SELECT gdpr.compliance_record('1')").fetchone()[0]["special_categories"]
     by_column = {(s["table"], s["column"]): s["basis"] for s in special}
     assert by_column[("club.notes", "text")].startswith("GDPR art. 9(2)(h)")
