@@ -86,7 +86,6 @@ def declarations(catalog: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         entry = f"subject.{kind}"
         _unknown(set(spec), SUBJECT_KEYS, entry)
         schema, table = split_name(_required(spec, "table", entry), entry)
-        calls.append(("gdpr.forget_subject", {"p_kind": kind}))
         calls.append(("gdpr.declare_subject", {
             "p_kind": kind, "p_schema": schema, "p_table": table, "p_key": _required(spec, "key", entry),
             "p_tenant": spec.get("tenant"), "p_identifying": list(spec.get("identifying", [])),
@@ -151,14 +150,30 @@ def declarations(catalog: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return calls
 
 
-def apply(conn: psycopg.Connection, path: Path) -> int:
-    """Declare every entry of the file in one transaction; returns the number of calls."""
+def declared_names(calls: list[tuple[str, dict[str, Any]]]) -> tuple[list[str], list[str], list[str]]:
+    """The subject kinds, tables (schema.table) and columns (schema.table.column) the calls declare."""
+    kinds = [a["p_kind"] for f, a in calls if f == "gdpr.declare_subject"]
+    tables = [f"{a['p_schema']}.{a['p_table']}" for f, a in calls if f == "gdpr.declare_table"]
+    columns = [f"{a['p_schema']}.{a['p_table']}.{a['p_column']}" for f, a in calls if f == "gdpr.declare_column"]
+    return kinds, tables, columns
+
+
+def apply(conn: psycopg.Connection, path: Path, dry_run: bool = False) -> list[str]:
+    """Declare every entry of the file in one transaction, as a diff: what the file no
+    longer names of its kinds is removed from the catalog, nothing else (holds, rules,
+    ledger, proofs stay). Returns what changed, one line each (empty: nothing changed);
+    with dry_run the transaction is rolled back."""
     calls = declarations(load(path))
-    with conn.transaction():
+    kinds, tables, columns = declared_names(calls)
+    with conn.transaction() as transaction:
+        (before,) = conn.execute("SELECT COALESCE(max(id), 0) FROM gdpr.audit_event").fetchone()
         for function, args in calls:
             named = ", ".join(f"{name} => %({name})s" for name in args)
             conn.execute(f"SELECT {function}({named})", args)
+        conn.execute("SELECT gdpr.prune_catalog(%s, %s, %s)", (kinds, tables, columns))
         # regenerate the protected views and row policies from the new catalog
-        if conn.execute("SELECT to_regprocedure('gdpr.refresh_views()') IS NOT NULL").fetchone()[0]:
-            conn.execute("SELECT gdpr.refresh_views()")
-    return len(calls)
+        conn.execute("SELECT gdpr.refresh_views()")
+        changes = [r[0] for r in conn.execute("SELECT change FROM gdpr.catalog_changes_since(%s)", (before,))]
+        if dry_run:
+            raise psycopg.Rollback(transaction)
+    return changes

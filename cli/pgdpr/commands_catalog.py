@@ -17,11 +17,20 @@ def catalog_group() -> None:
 
 @catalog_group.command("apply")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @pass_context
-def apply_command(ctx, file: Path) -> None:
-    """Declare every entry of FILE.toml (all or nothing)."""
-    calls = catalog.apply(ctx.connect(), file)
-    click.echo(f"catalog {file.name} applied: {calls} declaration(s)")
+def apply_command(ctx, file: Path, dry_run: bool) -> None:
+    """Declare every entry of FILE.toml (all or nothing). A re-apply is a diff: what the
+    file no longer names is removed from the catalog; legal holds, rules, the ledger and
+    proofs are never touched."""
+    changes = catalog.apply(ctx.connect(), file, dry_run=dry_run)
+    verb = "would change" if dry_run else "applied"
+    if not changes:
+        click.echo(f"catalog {file.name}: nothing changed")
+        return
+    click.echo(f"catalog {file.name} {verb}: {len(changes)} change(s)")
+    for change in changes:
+        click.echo(f"  {change}")
 
 
 @catalog_group.command("show")

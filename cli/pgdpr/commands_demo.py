@@ -49,7 +49,7 @@ def demo_group(click_ctx: click.Context, output_format: str) -> None:
     dsn = ctx.dsn
     result = migrate(dsn, club_schema=True)
     conn = ctx.connect()
-    calls = catalog.apply(conn, resource_dir("catalogs") / "club.toml")
+    changes = catalog.apply(conn, resource_dir("catalogs") / "club.toml")
     seeded = conn.execute("SELECT count(*) FROM club.clubs").fetchone()[0] > 0
     report = None
     if not seeded:
@@ -61,12 +61,12 @@ def demo_group(click_ctx: click.Context, output_format: str) -> None:
                       or (None, None))
     try_next = [(command.format(customer=customer, club=club), what) for command, what in TRY_NEXT]
     if output_format == "json":
-        emit_json({"migrations_applied": result.applied, "catalog_declarations": calls,
+        emit_json({"migrations_applied": result.applied, "catalog_changes": changes,
                    "seeded": report.as_dict() if report else None, "example_club": club,
                    "example_customer": customer, "try_next": [{"command": c, "shows": w} for c, w in try_next]})
         return
     click.echo(f"migrations: {', '.join(result.applied) if result.applied else 'up to date'}")
-    click.echo(f"catalog club.toml applied: {calls} declaration(s)")
+    click.echo(f"catalog club.toml: {len(changes)} change(s)" if changes else "catalog club.toml: nothing changed")
     if report:
         click.echo(f"demo data: {report.clubs} clubs, {report.customers} customers, {report.total_rows:,} rows "
                    f"in {report.seconds:.1f} s")

@@ -86,7 +86,11 @@ BEGIN
     ON CONFLICT (kind) DO UPDATE SET area = excluded.area,
         table_schema = excluded.table_schema, table_name = excluded.table_name,
         key_column = excluded.key_column, tenant_column = excluded.tenant_column,
-        identifying = excluded.identifying, anonymized_column = excluded.anonymized_column;
+        identifying = excluded.identifying, anonymized_column = excluded.anonymized_column
+    -- re-declaring what is already there changes nothing (no new row version, no audit event)
+    WHERE (s.area, s.table_schema, s.table_name, s.key_column, s.tenant_column, s.identifying, s.anonymized_column)
+          IS DISTINCT FROM (excluded.area, excluded.table_schema, excluded.table_name, excluded.key_column,
+                            excluded.tenant_column, excluded.identifying, excluded.anonymized_column);
 END $$;
 COMMENT ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name, text) IS
     'Declare a kind of data subject and its root table';
@@ -192,6 +196,14 @@ BEGIN
     -- The engine's SECURITY DEFINER functions (owned by pgdpr_owner) read, scrub and
     -- delete the declared rows; the declaring DBA owns the table and grants that here
     -- (TRIGGER: gdpr.install_erasure_guards, run by gdpr.anonymize, adds the erasure guard).
+    -- a table belongs to one kind: declaring it for a second kind would silently take
+    -- it from the first (its rows would leave that kind's reports and erasure)
+    IF EXISTS (SELECT FROM gdpr.catalog_table t
+                WHERE t.table_schema = p_schema AND t.table_name = p_table AND t.kind <> p_kind) THEN
+        RAISE EXCEPTION 'catalog entry %: the table is declared for subject kind %; a table belongs to one kind',
+            v_entry, (SELECT t.kind FROM gdpr.catalog_table t WHERE t.table_schema = p_schema AND t.table_name = p_table)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO pgdpr_owner', p_schema);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON %I.%I TO pgdpr_owner', p_schema, p_table);
 
@@ -220,7 +232,15 @@ BEGIN
         retain_from_year_end = excluded.retain_from_year_end,
         title_da = excluded.title_da, title_en = excluded.title_en, purpose = excluded.purpose,
         legal_basis = excluded.legal_basis, retention = excluded.retention,
-        recipients = excluded.recipients, source = excluded.source, position = excluded.position;
+        recipients = excluded.recipients, source = excluded.source, position = excluded.position
+    WHERE (t.kind, t.link, t.link_column, t.parent_schema, t.parent_name, t.parent_column, t.on_erase,
+           t.retain_column, t.retain_period, t.retain_from_year_end, t.title_da, t.title_en, t.purpose,
+           t.legal_basis, t.retention, t.recipients, t.source, t.position)
+          IS DISTINCT FROM (excluded.kind, excluded.link, excluded.link_column, excluded.parent_schema,
+           excluded.parent_name, excluded.parent_column, excluded.on_erase, excluded.retain_column,
+           excluded.retain_period, excluded.retain_from_year_end, excluded.title_da, excluded.title_en,
+           excluded.purpose, excluded.legal_basis, excluded.retention, excluded.recipients, excluded.source,
+           excluded.position);
 END $$;
 COMMENT ON FUNCTION gdpr.declare_table(name, name, text, text, text, text, text, text, text, text,
     name, name, name, name, name, interval, boolean, text, text, integer) IS
@@ -277,16 +297,114 @@ BEGIN
         category = excluded.category, sensitive = excluded.sensitive,
         sensitive_when = excluded.sensitive_when, erase = excluded.erase,
         erase_constant = excluded.erase_constant, part_of_record = excluded.part_of_record,
-        label_da = excluded.label_da, label_en = excluded.label_en;
+        label_da = excluded.label_da, label_en = excluded.label_en
+    WHERE (c.category, c.sensitive, c.sensitive_when, c.erase, c.erase_constant, c.part_of_record, c.label_da,
+           c.label_en)
+          IS DISTINCT FROM (excluded.category, excluded.sensitive, excluded.sensitive_when, excluded.erase,
+           excluded.erase_constant, excluded.part_of_record, excluded.label_da, excluded.label_en);
 END $$;
 COMMENT ON FUNCTION gdpr.declare_column(name, name, name, text, text, boolean, text, boolean, text, text, name) IS
     'Declare a personal column: category, sensitivity and erasure strategy';
 
--- Remove a subject kind and everything declared for it (before re-declaring it
--- from a catalog file: the file is the source of truth for its kinds).
+-- What the engine keeps about a subject kind beyond its declaration: legal holds,
+-- rules, erasure ledger and proofs, deferred erasures, requests. Forgetting the kind
+-- or a table would orphan them, so both are refused while any exist.
+CREATE OR REPLACE FUNCTION gdpr.kind_dependents(p_kind text)
+RETURNS TABLE (what text, n bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_check record;
+BEGIN
+    FOR v_check IN
+        SELECT * FROM (VALUES ('legal holds', 'gdpr.legal_hold', 'kind'),
+                              ('rules', 'gdpr.rule', 'kind'),
+                              ('erasure ledger entries', 'gdpr.erasure_ledger', 'kind'),
+                              ('erasure proofs', 'gdpr.erasure_proof', 'kind'),
+                              ('deferred erasures', 'gdpr.deferred_erasure', 'kind'),
+                              ('data-subject requests', 'gdpr.dsr_request', 'kind')) AS c(what, rel, col)
+         WHERE pg_catalog.to_regclass(c.rel) IS NOT NULL
+           AND EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                        WHERE a.attrelid = pg_catalog.to_regclass(c.rel) AND a.attname = c.col AND NOT a.attisdropped)
+    LOOP
+        what := v_check.what;
+        EXECUTE format('SELECT count(*) FROM %s WHERE %I = $1', v_check.rel, v_check.col) INTO n USING p_kind;
+        IF n > 0 THEN
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END $$;
+
+-- Remove a subject kind and its declarations, refused while the engine keeps
+-- anything about its subjects (gdpr.kind_dependents). `pgdpr catalog apply` never
+-- calls it: re-applying a catalog is a diff (gdpr.prune_catalog).
 CREATE OR REPLACE FUNCTION gdpr.forget_subject(p_kind text) RETURNS void
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    DELETE FROM gdpr.subject_kind WHERE kind = p_kind
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kept text;
+BEGIN
+    SELECT string_agg(format('%s %s', d.n, d.what), ', ') INTO v_kept FROM gdpr.kind_dependents(p_kind) d;
+    IF v_kept IS NOT NULL THEN
+        RAISE EXCEPTION 'subject kind % is not forgotten: the engine keeps % about its subjects', p_kind, v_kept
+            USING ERRCODE = 'dependent_objects_still_exist';
+    END IF;
+    DELETE FROM gdpr.subject_kind WHERE kind = p_kind;
+END $$;
+
+-- After a catalog file's declarations: the tables of the file's kinds that the file
+-- no longer names, and the columns of the file's tables it no longer names, are
+-- removed from the catalog (a table with deferred erasures pending is refused: its
+-- kept rows would never be erased). Nothing else is touched: subject kinds stay,
+-- and with them holds, rules, ledger, proofs and requests.
+CREATE OR REPLACE FUNCTION gdpr.prune_catalog(p_kinds text[], p_tables text[], p_columns text[])
+RETURNS TABLE (removed text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_pending text;
+BEGIN
+    SELECT string_agg(DISTINCT format('%I.%I', d.table_schema, d.table_name), ', ') INTO v_pending
+      FROM gdpr.deferred_erasure d JOIN gdpr.catalog_table t USING (table_schema, table_name)
+     WHERE t.kind = ANY (p_kinds) AND t.table_schema || '.' || t.table_name <> ALL (p_tables)
+       AND d.done_at IS NULL;
+    IF v_pending IS NOT NULL THEN
+        RAISE EXCEPTION 'catalog: % left out of the file but still has rows kept for deferred erasure', v_pending
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'keep the table in the catalog until its kept rows have been erased';
+    END IF;
+    RETURN QUERY
+    WITH gone AS (
+        DELETE FROM gdpr.catalog_table t
+         WHERE t.kind = ANY (p_kinds) AND t.table_schema || '.' || t.table_name <> ALL (p_tables)
+        RETURNING format('table %I.%I', t.table_schema, t.table_name) AS removed)
+    SELECT g.removed FROM gone g;
+    RETURN QUERY
+    WITH gone AS (
+        DELETE FROM gdpr.catalog_column c
+         WHERE c.table_schema || '.' || c.table_name = ANY (p_tables)
+           AND c.table_schema || '.' || c.table_name || '.' || c.column_name <> ALL (p_columns)
+        RETURNING format('column %I.%I.%I', c.table_schema, c.table_name, c.column_name) AS removed)
+    SELECT g.removed FROM gone g;
+END $$;
+COMMENT ON FUNCTION gdpr.prune_catalog(text[], text[], text[]) IS
+    'Remove from the catalog the tables and columns a re-applied catalog file no longer names';
+
+-- What changed in the catalog since an audit event id, one line per row declared,
+-- changed or removed (the catalog tables are audited by trigger: gdpr.audit_table_change;
+-- re-declaring an unchanged row writes nothing).
+CREATE OR REPLACE FUNCTION gdpr.catalog_changes_since(p_event_id bigint)
+RETURNS TABLE (change text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE split_part(e.action, '.', 2) WHEN 'insert' THEN 'declared' WHEN 'update' THEN 'changed'
+                ELSE 'removed' END || ' ' ||
+           CASE split_part(e.action, '.', 1)
+               WHEN 'subject_kind' THEN 'subject ' || (r.row ->> 'kind')
+               WHEN 'catalog_table' THEN 'table ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name')
+               WHEN 'catalog_column' THEN 'column ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name')
+                                          || '.' || (r.row ->> 'column_name')
+               ELSE 'tenant table ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name') END
+      FROM gdpr.audit_event e,
+           LATERAL (SELECT COALESCE(e.details -> 'new', e.details) AS row) r
+     WHERE e.id > p_event_id AND e.action ~ '^(subject_kind|catalog_table|catalog_column|tenant_table)\.'
+     ORDER BY e.id
 $$;
 
 -- Catalog overview, one row per declared table (for `pgdpr catalog show` and status).
@@ -352,9 +470,11 @@ REVOKE ALL ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[]
 REVOKE ALL ON FUNCTION gdpr.declare_table(name, name, text, text, text, text, text, text, text, text,
     name, name, name, name, name, interval, boolean, text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.declare_column(name, name, name, text, text, boolean, text, boolean, text, text, name) FROM PUBLIC;
-REVOKE ALL ON FUNCTION gdpr.forget_subject(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.forget_subject(text), gdpr.prune_catalog(text[], text[], text[]),
+    gdpr.kind_dependents(text), gdpr.catalog_changes_since(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.declare_subject(text, name, name, name, name, name[], name, text) TO pgdpr_admin;
 GRANT EXECUTE ON FUNCTION gdpr.declare_table(name, name, text, text, text, text, text, text, text, text,
     name, name, name, name, name, interval, boolean, text, text, integer) TO pgdpr_admin;
 GRANT EXECUTE ON FUNCTION gdpr.declare_column(name, name, name, text, text, boolean, text, boolean, text, text, name) TO pgdpr_admin;
-GRANT EXECUTE ON FUNCTION gdpr.forget_subject(text) TO pgdpr_admin;
+GRANT EXECUTE ON FUNCTION gdpr.forget_subject(text), gdpr.prune_catalog(text[], text[], text[]),
+    gdpr.kind_dependents(text), gdpr.catalog_changes_since(bigint) TO pgdpr_admin;

@@ -22,11 +22,14 @@ BEGIN
     -- the engine's functions (owned by pgdpr_owner) read the name and time zone
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO pgdpr_owner', p_schema);
     EXECUTE format('GRANT SELECT ON %I.%I TO pgdpr_owner', p_schema, p_table);
-    INSERT INTO gdpr.tenant_table (table_schema, table_name, key_column, name_column, time_zone_column)
+    INSERT INTO gdpr.tenant_table AS t (table_schema, table_name, key_column, name_column, time_zone_column)
     VALUES (p_schema, p_table, p_key, p_name_column, p_time_zone_column)
     ON CONFLICT (singleton) DO UPDATE SET
         table_schema = excluded.table_schema, table_name = excluded.table_name, key_column = excluded.key_column,
-        name_column = excluded.name_column, time_zone_column = excluded.time_zone_column;
+        name_column = excluded.name_column, time_zone_column = excluded.time_zone_column
+    WHERE (t.table_schema, t.table_name, t.key_column, t.name_column, t.time_zone_column)
+          IS DISTINCT FROM (excluded.table_schema, excluded.table_name, excluded.key_column, excluded.name_column,
+                            excluded.time_zone_column);
 END $$;
 COMMENT ON FUNCTION gdpr.declare_tenant(name, name, name, name, name) IS
     'Declare the table whose rows are the tenants, with their name and time zone columns';

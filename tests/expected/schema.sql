@@ -515,6 +515,24 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.cancel_run(p_run_id bigint) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.cancel_run(p_run_id bigint) IS 'Stop a run now: marked cancelled, never resumed; the work done so far stays; audited';
+CREATE FUNCTION gdpr.catalog_changes_since(p_event_id bigint) RETURNS TABLE(change text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE split_part(e.action, '.', 2) WHEN 'insert' THEN 'declared' WHEN 'update' THEN 'changed'
+                ELSE 'removed' END || ' ' ||
+           CASE split_part(e.action, '.', 1)
+               WHEN 'subject_kind' THEN 'subject ' || (r.row ->> 'kind')
+               WHEN 'catalog_table' THEN 'table ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name')
+               WHEN 'catalog_column' THEN 'column ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name')
+                                          || '.' || (r.row ->> 'column_name')
+               ELSE 'tenant table ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name') END
+      FROM gdpr.audit_event e,
+           LATERAL (SELECT COALESCE(e.details -> 'new', e.details) AS row) r
+     WHERE e.id > p_event_id AND e.action ~ '^(subject_kind|catalog_table|catalog_column|tenant_table)\.'
+     ORDER BY e.id
+$$;
+ALTER FUNCTION gdpr.catalog_changes_since(p_event_id bigint) OWNER TO postgres;
 CREATE FUNCTION gdpr.catalog_check(p_schemas name[] DEFAULT NULL::name[]) RETURNS TABLE(severity text, finding text, table_name text, column_name text, category text, reason text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1650,7 +1668,11 @@ BEGIN
         category = excluded.category, sensitive = excluded.sensitive,
         sensitive_when = excluded.sensitive_when, erase = excluded.erase,
         erase_constant = excluded.erase_constant, part_of_record = excluded.part_of_record,
-        label_da = excluded.label_da, label_en = excluded.label_en;
+        label_da = excluded.label_da, label_en = excluded.label_en
+    WHERE (c.category, c.sensitive, c.sensitive_when, c.erase, c.erase_constant, c.part_of_record, c.label_da,
+           c.label_en)
+          IS DISTINCT FROM (excluded.category, excluded.sensitive, excluded.sensitive_when, excluded.erase,
+           excluded.erase_constant, excluded.part_of_record, excluded.label_da, excluded.label_en);
 END $$;
 ALTER FUNCTION gdpr.declare_column(p_schema name, p_table name, p_column name, p_category text, p_erase text, p_sensitive boolean, p_erase_constant text, p_part_of_record boolean, p_label_da text, p_label_en text, p_sensitive_when name) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.declare_column(p_schema name, p_table name, p_column name, p_category text, p_erase text, p_sensitive boolean, p_erase_constant text, p_part_of_record boolean, p_label_da text, p_label_en text, p_sensitive_when name) IS 'Declare a personal column: category, sensitivity and erasure strategy';
@@ -1783,7 +1805,11 @@ BEGIN
     ON CONFLICT (kind) DO UPDATE SET area = excluded.area,
         table_schema = excluded.table_schema, table_name = excluded.table_name,
         key_column = excluded.key_column, tenant_column = excluded.tenant_column,
-        identifying = excluded.identifying, anonymized_column = excluded.anonymized_column;
+        identifying = excluded.identifying, anonymized_column = excluded.anonymized_column
+    -- re-declaring what is already there changes nothing (no new row version, no audit event)
+    WHERE (s.area, s.table_schema, s.table_name, s.key_column, s.tenant_column, s.identifying, s.anonymized_column)
+          IS DISTINCT FROM (excluded.area, excluded.table_schema, excluded.table_name, excluded.key_column,
+                            excluded.tenant_column, excluded.identifying, excluded.anonymized_column);
 END $_$;
 ALTER FUNCTION gdpr.declare_subject(p_kind text, p_schema name, p_table name, p_key name, p_tenant name, p_identifying name[], p_anonymized_column name, p_area text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.declare_subject(p_kind text, p_schema name, p_table name, p_key name, p_tenant name, p_identifying name[], p_anonymized_column name, p_area text) IS 'Declare a kind of data subject and its root table';
@@ -1876,6 +1902,14 @@ BEGIN
     -- The engine's SECURITY DEFINER functions (owned by pgdpr_owner) read, scrub and
     -- delete the declared rows; the declaring DBA owns the table and grants that here
     -- (TRIGGER: gdpr.install_erasure_guards, run by gdpr.anonymize, adds the erasure guard).
+    -- a table belongs to one kind: declaring it for a second kind would silently take
+    -- it from the first (its rows would leave that kind's reports and erasure)
+    IF EXISTS (SELECT FROM gdpr.catalog_table t
+                WHERE t.table_schema = p_schema AND t.table_name = p_table AND t.kind <> p_kind) THEN
+        RAISE EXCEPTION 'catalog entry %: the table is declared for subject kind %; a table belongs to one kind',
+            v_entry, (SELECT t.kind FROM gdpr.catalog_table t WHERE t.table_schema = p_schema AND t.table_name = p_table)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO pgdpr_owner', p_schema);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRIGGER ON %I.%I TO pgdpr_owner', p_schema, p_table);
     INSERT INTO gdpr.catalog_table AS t
@@ -1903,7 +1937,15 @@ BEGIN
         retain_from_year_end = excluded.retain_from_year_end,
         title_da = excluded.title_da, title_en = excluded.title_en, purpose = excluded.purpose,
         legal_basis = excluded.legal_basis, retention = excluded.retention,
-        recipients = excluded.recipients, source = excluded.source, position = excluded.position;
+        recipients = excluded.recipients, source = excluded.source, position = excluded.position
+    WHERE (t.kind, t.link, t.link_column, t.parent_schema, t.parent_name, t.parent_column, t.on_erase,
+           t.retain_column, t.retain_period, t.retain_from_year_end, t.title_da, t.title_en, t.purpose,
+           t.legal_basis, t.retention, t.recipients, t.source, t.position)
+          IS DISTINCT FROM (excluded.kind, excluded.link, excluded.link_column, excluded.parent_schema,
+           excluded.parent_name, excluded.parent_column, excluded.on_erase, excluded.retain_column,
+           excluded.retain_period, excluded.retain_from_year_end, excluded.title_da, excluded.title_en,
+           excluded.purpose, excluded.legal_basis, excluded.retention, excluded.recipients, excluded.source,
+           excluded.position);
 END $$;
 ALTER FUNCTION gdpr.declare_table(p_schema name, p_table name, p_kind text, p_link text, p_on_erase text, p_title_da text, p_title_en text, p_purpose text, p_legal_basis text, p_retention text, p_link_column name, p_parent_schema name, p_parent_table name, p_parent_column name, p_retain_column name, p_retain_period interval, p_retain_from_year_end boolean, p_recipients text, p_source text, p_position integer) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.declare_table(p_schema name, p_table name, p_kind text, p_link text, p_on_erase text, p_title_da text, p_title_en text, p_purpose text, p_legal_basis text, p_retention text, p_link_column name, p_parent_schema name, p_parent_table name, p_parent_column name, p_retain_column name, p_retain_period interval, p_retain_from_year_end boolean, p_recipients text, p_source text, p_position integer) IS 'Declare a table holding personal data: its link to the subject, erasure and Art. 30 record';
@@ -1926,11 +1968,14 @@ BEGIN
     -- the engine's functions (owned by pgdpr_owner) read the name and time zone
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO pgdpr_owner', p_schema);
     EXECUTE format('GRANT SELECT ON %I.%I TO pgdpr_owner', p_schema, p_table);
-    INSERT INTO gdpr.tenant_table (table_schema, table_name, key_column, name_column, time_zone_column)
+    INSERT INTO gdpr.tenant_table AS t (table_schema, table_name, key_column, name_column, time_zone_column)
     VALUES (p_schema, p_table, p_key, p_name_column, p_time_zone_column)
     ON CONFLICT (singleton) DO UPDATE SET
         table_schema = excluded.table_schema, table_name = excluded.table_name, key_column = excluded.key_column,
-        name_column = excluded.name_column, time_zone_column = excluded.time_zone_column;
+        name_column = excluded.name_column, time_zone_column = excluded.time_zone_column
+    WHERE (t.table_schema, t.table_name, t.key_column, t.name_column, t.time_zone_column)
+          IS DISTINCT FROM (excluded.table_schema, excluded.table_name, excluded.key_column, excluded.name_column,
+                            excluded.time_zone_column);
 END $$;
 ALTER FUNCTION gdpr.declare_tenant(p_schema name, p_table name, p_key name, p_name_column name, p_time_zone_column name) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.declare_tenant(p_schema name, p_table name, p_key name, p_name_column name, p_time_zone_column name) IS 'Declare the table whose rows are the tenants, with their name and time zone columns';
@@ -2516,11 +2561,19 @@ $$;
 ALTER FUNCTION gdpr.fk_edges() OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.fk_edges() IS 'Foreign keys between tables (not partitions): the graph the catalog check walks';
 CREATE FUNCTION gdpr.forget_subject(p_kind text) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    DELETE FROM gdpr.subject_kind WHERE kind = p_kind
-$$;
+DECLARE
+    v_kept text;
+BEGIN
+    SELECT string_agg(format('%s %s', d.n, d.what), ', ') INTO v_kept FROM gdpr.kind_dependents(p_kind) d;
+    IF v_kept IS NOT NULL THEN
+        RAISE EXCEPTION 'subject kind % is not forgotten: the engine keeps % about its subjects', p_kind, v_kept
+            USING ERRCODE = 'dependent_objects_still_exist';
+    END IF;
+    DELETE FROM gdpr.subject_kind WHERE kind = p_kind;
+END $$;
 ALTER FUNCTION gdpr.forget_subject(p_kind text) OWNER TO postgres;
 CREATE FUNCTION gdpr.forget_subject_notes() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3043,6 +3096,32 @@ CREATE FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) RETURNS text
 $$;
 ALTER FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) IS 'Keyed SHA-256 of a value (the hash erase strategy); internal';
+CREATE FUNCTION gdpr.kind_dependents(p_kind text) RETURNS TABLE(what text, n bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_check record;
+BEGIN
+    FOR v_check IN
+        SELECT * FROM (VALUES ('legal holds', 'gdpr.legal_hold', 'kind'),
+                              ('rules', 'gdpr.rule', 'kind'),
+                              ('erasure ledger entries', 'gdpr.erasure_ledger', 'kind'),
+                              ('erasure proofs', 'gdpr.erasure_proof', 'kind'),
+                              ('deferred erasures', 'gdpr.deferred_erasure', 'kind'),
+                              ('data-subject requests', 'gdpr.dsr_request', 'kind')) AS c(what, rel, col)
+         WHERE pg_catalog.to_regclass(c.rel) IS NOT NULL
+           AND EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                        WHERE a.attrelid = pg_catalog.to_regclass(c.rel) AND a.attname = c.col AND NOT a.attisdropped)
+    LOOP
+        what := v_check.what;
+        EXECUTE format('SELECT count(*) FROM %s WHERE %I = $1', v_check.rel, v_check.col) INTO n USING p_kind;
+        IF n > 0 THEN
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END $_$;
+ALTER FUNCTION gdpr.kind_dependents(p_kind text) OWNER TO postgres;
 CREATE FUNCTION gdpr.known_tenant(p_tenant text, p_exact boolean DEFAULT false) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3942,6 +4021,38 @@ CREATE FUNCTION gdpr.protected_tables() RETURNS TABLE(table_schema name, table_n
 $$;
 ALTER FUNCTION gdpr.protected_tables() OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.protected_tables() IS 'Tables that get a protected view and row security: declared ones and the tenant-keyed rest of their schemas';
+CREATE FUNCTION gdpr.prune_catalog(p_kinds text[], p_tables text[], p_columns text[]) RETURNS TABLE(removed text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_pending text;
+BEGIN
+    SELECT string_agg(DISTINCT format('%I.%I', d.table_schema, d.table_name), ', ') INTO v_pending
+      FROM gdpr.deferred_erasure d JOIN gdpr.catalog_table t USING (table_schema, table_name)
+     WHERE t.kind = ANY (p_kinds) AND t.table_schema || '.' || t.table_name <> ALL (p_tables)
+       AND d.done_at IS NULL;
+    IF v_pending IS NOT NULL THEN
+        RAISE EXCEPTION 'catalog: % left out of the file but still has rows kept for deferred erasure', v_pending
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'keep the table in the catalog until its kept rows have been erased';
+    END IF;
+    RETURN QUERY
+    WITH gone AS (
+        DELETE FROM gdpr.catalog_table t
+         WHERE t.kind = ANY (p_kinds) AND t.table_schema || '.' || t.table_name <> ALL (p_tables)
+        RETURNING format('table %I.%I', t.table_schema, t.table_name) AS removed)
+    SELECT g.removed FROM gone g;
+    RETURN QUERY
+    WITH gone AS (
+        DELETE FROM gdpr.catalog_column c
+         WHERE c.table_schema || '.' || c.table_name = ANY (p_tables)
+           AND c.table_schema || '.' || c.table_name || '.' || c.column_name <> ALL (p_columns)
+        RETURNING format('column %I.%I.%I', c.table_schema, c.table_name, c.column_name) AS removed)
+    SELECT g.removed FROM gone g;
+END $$;
+ALTER FUNCTION gdpr.prune_catalog(p_kinds text[], p_tables text[], p_columns text[]) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.prune_catalog(p_kinds text[], p_tables text[], p_columns text[]) IS 'Remove from the catalog the tables and columns a re-applied catalog file no longer names';
 CREATE FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text DEFAULT NULL::text, p_tenant text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -7600,7 +7711,7 @@ ALTER TABLE ONLY gdpr.group_right
 ALTER TABLE ONLY gdpr.insight_statement
     ADD CONSTRAINT insight_statement_kind_fkey FOREIGN KEY (kind) REFERENCES gdpr.subject_kind(kind) ON UPDATE CASCADE ON DELETE CASCADE;
 ALTER TABLE ONLY gdpr.legal_hold
-    ADD CONSTRAINT legal_hold_kind_fkey FOREIGN KEY (kind) REFERENCES gdpr.subject_kind(kind) ON DELETE CASCADE;
+    ADD CONSTRAINT legal_hold_kind_fkey FOREIGN KEY (kind) REFERENCES gdpr.subject_kind(kind) ON UPDATE CASCADE;
 ALTER TABLE ONLY gdpr.outbox
     ADD CONSTRAINT outbox_rule_id_fkey FOREIGN KEY (rule_id) REFERENCES gdpr.rule(id);
 ALTER TABLE ONLY gdpr.outbox
@@ -7860,6 +7971,8 @@ GRANT ALL ON FUNCTION gdpr.caller_register_kinds() TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.cancel_run(p_run_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.cancel_run(p_run_id bigint) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.cancel_run(p_run_id bigint) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.catalog_changes_since(p_event_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.catalog_changes_since(p_event_id bigint) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.catalog_check(p_schemas name[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.catalog_check(p_schemas name[]) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.catalog_discover(p_schema name, p_subject regclass) FROM PUBLIC;
@@ -7970,6 +8083,8 @@ REVOKE ALL ON FUNCTION gdpr.install_erasure_guards(p_kind text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.install_erasure_guards(p_kind text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.install_salt() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.kind_dependents(p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.kind_dependents(p_kind text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.known_tenant(p_tenant text, p_exact boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.known_tenant(p_tenant text, p_exact boolean) TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.ledger_export(p_since timestamp with time zone) FROM PUBLIC;
@@ -8012,6 +8127,8 @@ REVOKE ALL ON FUNCTION gdpr.proof_scan(p_kind text, p_tenant text, p_keys text[]
 REVOKE ALL ON FUNCTION gdpr.proof_value_hashes(p_text text, p_max integer, p_salt bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.protected_tables() FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.protected_tables() TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.prune_catalog(p_kinds text[], p_tables text[], p_columns text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.prune_catalog(p_kinds text[], p_tables text[], p_columns text[]) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) TO pgdpr_admin;
