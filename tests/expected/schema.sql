@@ -175,6 +175,27 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.active_legal_holds(p_kind text, p_subject_key text, p_tenant text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.active_legal_holds(p_kind text, p_subject_key text, p_tenant text) IS 'Active legal holds of the caller''s club';
+CREATE FUNCTION gdpr.active_restrictions(p_kind text DEFAULT NULL::text, p_subject_key text DEFAULT NULL::text, p_tenant text DEFAULT NULL::text) RETURNS TABLE(id bigint, kind text, tenant text, subject_key text, ground text, request_id bigint, created_by name, created_at timestamp with time zone, until timestamp with time zone, notes jsonb)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := gdpr.acting_tenant(p_tenant);
+BEGIN
+    RETURN QUERY
+    SELECT r.id, r.kind, r.tenant, r.subject_key, r.ground, r.request_id, r.created_by, r.created_at, r.until,
+           gdpr.subject_notes(ARRAY['restriction'], r.id)
+      FROM gdpr.processing_restriction r
+      JOIN gdpr.subject_kind k ON k.kind = r.kind
+     WHERE r.lifted_at IS NULL AND (r.until IS NULL OR r.until > now())
+       AND (p_kind IS NULL OR r.kind = p_kind)
+       AND (p_subject_key IS NULL OR r.subject_key = p_subject_key)
+       AND (v_tenant IS NULL OR r.tenant = v_tenant)
+       AND (COALESCE(gdpr.caller_is_admin(), false) OR gdpr.register_access_of(gdpr.caller(), k.area) <> 'none')
+     ORDER BY r.kind, r.tenant, r.subject_key, r.id;
+END $$;
+ALTER FUNCTION gdpr.active_restrictions(p_kind text, p_subject_key text, p_tenant text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.active_restrictions(p_kind text, p_subject_key text, p_tenant text) IS 'Active restrictions of processing of the caller''s club (GDPR Art. 18)';
 CREATE FUNCTION gdpr.add_staff(p_tenant text, p_login_role name, p_groups name[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -223,6 +244,17 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.add_staff(p_tenant text, p_login_role name, p_groups name[]) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.add_staff(p_tenant text, p_login_role name, p_groups name[]) IS 'Make a role staff of one club and member of the given staff groups';
+CREATE FUNCTION gdpr.age_band_sql(p_kind text, p_alias text, p_on_ref text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    SELECT format('CASE WHEN %1$I.%2$I IS NULL THEN NULL::text
+                        WHEN %1$I.%2$I::date > %3$s - interval ''13 years'' THEN ''under_13''
+                        WHEN %1$I.%2$I::date > %3$s - interval ''18 years'' THEN ''under_18''
+                        ELSE ''adult'' END', p_alias, b.column_name, p_on_ref)
+      FROM gdpr.subject_birth_date b WHERE b.kind = p_kind
+$_$;
+ALTER FUNCTION gdpr.age_band_sql(p_kind text, p_alias text, p_on_ref text) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.anonymize(p_kind text, p_subject_key text, p_reason text, p_tenant text DEFAULT NULL::text, p_force boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -837,6 +869,69 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.clear_legal_hold(p_hold_id bigint) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.clear_legal_hold(p_hold_id bigint) IS 'Clear a legal hold (the subject becomes erasable again)';
+CREATE FUNCTION gdpr.close_request(p_request_id bigint, p_outcome text DEFAULT 'answered'::text, p_note text DEFAULT NULL::text, p_now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_now timestamptz := gdpr.request_clock(p_now);
+    v_request gdpr.dsr_request := gdpr.request_for_change(p_request_id);
+    v_events jsonb;
+    v_due timestamptz;
+BEGIN
+    IF v_request.status <> 'open' THEN
+        RAISE EXCEPTION 'request % is already closed (%)', p_request_id, v_request.status
+            USING ERRCODE = 'object_in_use';
+    END IF;
+    IF p_outcome IS NULL OR p_outcome NOT IN ('answered', 'refused', 'withdrawn') THEN
+        RAISE EXCEPTION 'a request is closed as answered, refused or withdrawn' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_outcome = 'refused' AND NULLIF(btrim(p_note), '') IS NULL THEN
+        RAISE EXCEPTION 'a refusal needs its reason (GDPR Art. 12(4))' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    WITH answering AS (
+        INSERT INTO gdpr.dsr_request_event (request_id, event_id)
+        SELECT p_request_id, e.id
+          FROM gdpr.audit_event e
+         WHERE e.kind = v_request.kind AND COALESCE(e.tenant, '') = v_request.tenant
+           AND e.subject_key = v_request.subject_key
+           AND e.action = ANY (gdpr.request_answering_actions(v_request.request_type))
+           AND e.at >= v_request.received_at
+        ON CONFLICT DO NOTHING
+        RETURNING event_id
+    )
+    SELECT COALESCE(jsonb_agg(jsonb_build_object('event_id', e.id, 'action', e.action, 'at', e.at)
+                              ORDER BY e.id), '[]')
+      INTO v_events
+      FROM answering a JOIN gdpr.audit_event e ON e.id = a.event_id;
+    IF p_outcome = 'answered' AND jsonb_array_length(v_events) = 0
+       AND v_request.request_type IN ('access', 'portability', 'erasure', 'restriction') THEN
+        RAISE EXCEPTION 'request % (%) has no % of % % since it was received: answer it first, or close it as refused',
+            p_request_id, v_request.request_type,
+            array_to_string(gdpr.request_answering_actions(v_request.request_type), ' or '),
+            v_request.kind, v_request.subject_key USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    v_due := COALESCE(v_request.extended_due_at, v_request.due_at);
+    UPDATE gdpr.dsr_request SET status = p_outcome, closed_at = v_now, closed_by = gdpr.caller()
+     WHERE id = p_request_id;
+    PERFORM gdpr.write_subject_note(v_request.kind, v_request.tenant, v_request.subject_key, 'request_closing',
+                                    p_request_id, p_note);
+    PERFORM gdpr.audit('request_closed', v_request.kind, NULLIF(v_request.tenant, ''), v_request.subject_key, NULL,
+                       jsonb_build_object('request_id', p_request_id, 'outcome', p_outcome,
+                                          'late', v_now > v_due, 'events', v_events));
+    RETURN jsonb_build_object('request_id', p_request_id, 'status', p_outcome, 'closed_at', v_now,
+                              'due_at', v_due, 'late', v_now > v_due, 'events', v_events);
+END $$;
+ALTER FUNCTION gdpr.close_request(p_request_id bigint, p_outcome text, p_note text, p_now timestamp with time zone) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.close_request(p_request_id bigint, p_outcome text, p_note text, p_now timestamp with time zone) IS 'Close a request as answered (linking the report, export or erasure that answered it), refused or withdrawn';
+CREATE FUNCTION gdpr.column_needs_basis(p_category text, p_sensitive boolean, p_sensitive_when name) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT p_category OPERATOR(pg_catalog.=) 'national_id'
+        OR ((COALESCE(p_sensitive, false) OR p_sensitive_when IS NOT NULL)
+            AND p_category OPERATOR(pg_catalog.<>) 'bank')
+$$;
+ALTER FUNCTION gdpr.column_needs_basis(p_category text, p_sensitive boolean, p_sensitive_when name) OWNER TO postgres;
 CREATE FUNCTION gdpr.compliance_record(p_tenant text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -853,7 +948,13 @@ DECLARE
     v_figures jsonb;
     v_section jsonb;
     v_record jsonb;
+    v_controller gdpr.controller_record;
+    v_processor gdpr.controller_record;
+    v_transfers jsonb;
+    v_warnings jsonb := '[]';
 BEGIN
+    SELECT * INTO v_controller FROM gdpr.controller_record c WHERE c.tenant = v_tenant;
+    SELECT * INTO v_processor FROM gdpr.controller_record c WHERE c.tenant = '';
     -- Categories of data subjects, with the figures a supervisor asks for.
     FOR v_kind IN
         SELECT s.*, to_regclass(format('%I.%I', s.table_schema, s.table_name)) AS rel
@@ -957,7 +1058,7 @@ BEGIN
                                 JOIN gdpr.catalog_table t USING (table_schema, table_name)
                                 JOIN gdpr.subject_kind s ON s.kind = t.kind
                                WHERE c.sensitive OR c.sensitive_when IS NOT NULL),
-        'masking_default', 'Without a right, a sensitive value reads ''kræver login'' (seed S7); the vendor''s '
+        'masking_default', 'Without a right, a sensitive value reads ''kræver login''; the vendor''s '
                            'own staff are blocked by default',
         'masking_views', (SELECT COALESCE(jsonb_agg(format('%I.%I', n.nspname, c.relname)
                                                     ORDER BY n.nspname, c.relname), '[]')
@@ -1050,6 +1151,46 @@ BEGIN
             SELECT count(*) FROM gdpr.erasure_ledger l
              WHERE l.erased_at >= v_month AND (v_tenant IS NULL OR l.tenant = v_tenant)));
     END IF;
+    v_transfers := jsonb_build_object(
+        'statement', COALESCE(concat_ws(' ', v_controller.transfers, v_processor.transfers),
+                              'No transfer to a third country is recorded'),
+        'controller', v_controller.transfers, 'processor', v_processor.transfers,
+        'catalog', (SELECT COALESCE(jsonb_agg(jsonb_build_object('table', x->>'table', 'recipients', x->>'recipients')),
+                                    '[]')
+                      FROM jsonb_array_elements(v_tables) x
+                     WHERE x->>'recipients' ~* '(third.countr|tredjeland|outside the (EU|EEA)|uden for (EU|EØS)|USA)'));
+    IF v_controller.transfers IS NULL AND v_processor.transfers IS NULL THEN
+        v_transfers := v_transfers || jsonb_build_object('statement', CASE
+            WHEN jsonb_array_length(v_transfers->'catalog') > 0
+            THEN 'Recipients named in the catalog may be outside the EU/EEA: see the tables listed'
+            ELSE 'No transfer to a third country: no recipient outside the EU/EEA is recorded' END);
+    END IF;
+    -- The register of data-subject requests (Art. 12(3)), restrictions (Art. 18),
+    -- withdrawn consents (Art. 7(3)) and children (Databeskyttelsesloven §6).
+    v_figures := v_figures || jsonb_build_object(
+        'requests', gdpr.request_figures(v_tenant, now()),
+        'active_restrictions', (SELECT count(*) FROM gdpr.processing_restriction r
+                                 WHERE r.lifted_at IS NULL AND (r.until IS NULL OR r.until > now())
+                                   AND (v_tenant IS NULL OR r.tenant = v_tenant)),
+        'consents_withdrawn_this_month', (SELECT count(*) FROM gdpr.consent_withdrawal w
+                                           WHERE w.withdrawn_at >= v_month
+                                             AND (v_tenant IS NULL OR w.tenant = v_tenant)),
+        'minors', gdpr.minor_figures(v_tenant, current_date));
+    IF v_controller.contact IS NULL THEN
+        v_warnings := v_warnings || to_jsonb('The controller''s contact details are not recorded '
+                                             '(pgdpr controller set)'::text);
+    END IF;
+    IF v_controller.dpo_contact IS NULL THEN
+        v_warnings := v_warnings || to_jsonb('No data-protection contact is recorded (pgdpr controller set)'::text);
+    END IF;
+    IF v_processor.contact IS NULL THEN
+        v_warnings := v_warnings || to_jsonb('The processor''s contact details are not recorded '
+                                             '(pgdpr controller set --processor)'::text);
+    END IF;
+    IF (v_figures #>> '{requests,overdue}')::bigint > 0 THEN
+        v_warnings := v_warnings || to_jsonb(format('%s data-subject request(s) are overdue',
+                                                    v_figures #>> '{requests,overdue}'));
+    END IF;
     v_record := jsonb_build_object(
         'generated_at', now(),
         'database', current_database(),
@@ -1057,16 +1198,22 @@ BEGIN
         'tenant', v_tenant,
         'controller', jsonb_build_object(
             'tenant', v_tenant,
-            'name', COALESCE(gdpr.tenant_name(v_tenant),
+            'name', COALESCE(v_controller.name, gdpr.tenant_name(v_tenant),
                              CASE WHEN v_tenant IS NOT NULL THEN 'club ' || v_tenant END,
                              NULLIF(current_setting('pgdpr.controller_name', true), ''),
                              'every club (tenant) of database ' || current_database()),
+            'contact', v_controller.contact,
             'role', 'Data controller (GDPR Art. 4(7), 24): decides why and how the personal data is processed'),
+        'data_protection_contact', jsonb_build_object('name', v_controller.dpo_name,
+                                                      'contact', v_controller.dpo_contact),
         'processor', jsonb_build_object(
-            'name', COALESCE(NULLIF(current_setting('pgdpr.processor_name', true), ''),
+            'name', COALESCE(v_processor.name, NULLIF(current_setting('pgdpr.processor_name', true), ''),
                              'the vendor operating database ' || current_database()),
+            'contact', v_processor.contact,
+            'data_protection_contact', jsonb_build_object('name', v_processor.dpo_name,
+                                                          'contact', v_processor.dpo_contact),
             'role', 'Data processor (GDPR Art. 28): hosts and operates the system on the controller''s '
-                    || 'documented instructions; one club never sees another''s data (seed S9)'),
+                    || 'documented instructions; one club never sees another club''s data'),
         'subject_kinds', v_subjects,
         'tables', v_tables,
         'purposes', (SELECT COALESCE(jsonb_agg(jsonb_build_object('purpose', p.purpose, 'legal_basis', p.legal_basis,
@@ -1085,11 +1232,9 @@ BEGIN
                                        ORDER BY g.recipients), '[]')
                          FROM (SELECT x->>'recipients' AS recipients, jsonb_agg(x->>'table') AS tables
                                  FROM jsonb_array_elements(v_tables) x GROUP BY 1) g),
-        -- Transfers to third countries (Art. 44-49): only what the catalog's recipients name.
-        'transfers', (SELECT COALESCE(jsonb_agg(jsonb_build_object('table', x->>'table', 'recipients', x->>'recipients')),
-                                      '[]')
-                        FROM jsonb_array_elements(v_tables) x
-                       WHERE x->>'recipients' ~* '(third.countr|tredjeland|outside the (EU|EEA)|uden for (EU|EØS)|USA)'),
+        -- Transfers to third countries (Art. 30(1)(e), 44-49): what the controller and the
+        -- processor state, and every recipient of the catalog that names one.
+        'transfers', v_transfers,
         'retention', (SELECT COALESCE(jsonb_agg(jsonb_build_object(
                                   'category', c->>'category', 'table', x->>'table', 'column', c->>'column',
                                   'retention', x->>'retention', 'on_erase', x->>'on_erase', 'erasure', c->>'erasure',
@@ -1098,8 +1243,47 @@ BEGIN
                                                    || (x->>'retention') END)
                                   ORDER BY c->>'category', x->>'table', c->>'column'), '[]')
                         FROM jsonb_array_elements(v_tables) x, jsonb_array_elements(x->'columns') c),
+        -- Sensitive columns and the legal basis the catalog declares for each (Art. 9(2),
+        -- Databeskyttelsesloven §11); the catalog refuses such a column without one.
+        'special_categories', (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                                       'table', format('%I.%I', c.table_schema, c.table_name), 'column', c.column_name,
+                                       'category', c.category,
+                                       'masked', CASE WHEN c.sensitive THEN 'always'
+                                                      WHEN c.sensitive_when IS NOT NULL
+                                                      THEN format('rows where %s is true', c.sensitive_when) END,
+                                       'basis', b.basis)
+                                       ORDER BY c.table_schema, c.table_name, c.column_name), '[]')
+                                 FROM gdpr.catalog_column c
+                                 LEFT JOIN gdpr.column_legal_basis b USING (table_schema, table_name, column_name)
+                                WHERE gdpr.column_needs_basis(c.category, c.sensitive, c.sensitive_when)),
+        -- Art. 30(1)(g): the technical measures in force (the security section, read
+        -- from the database) and the organisational ones the controller states.
+        'measures', jsonb_build_object(
+            'technical', jsonb_build_array(
+                'Row security per club on every table holding personal data (forced, no bypass for staff roles)',
+                'Sensitive values (CPR, bank, sensitive custom fields) masked per staff group right',
+                'Append-only audit trail of every report, export, erasure, hold, request and rights change',
+                'Erasure proof and an erasure ledger re-applied after a backup restore',
+                'Engine functions run with a pinned search_path and are granted per role'),
+            'organisational', COALESCE(v_controller.measures,
+                'Staff groups with rights per area; requests logged with their deadline; '
+                || 'this record reviewed when the catalog changes')),
         'security', v_security,
-        'figures', v_figures);
+        'figures', v_figures,
+        'warnings', v_warnings);
+    -- Art. 30(1)(a)-(g) in one place, each point naming what answers it.
+    v_record := v_record || jsonb_build_object('art30', jsonb_build_object(
+        'a_controller', jsonb_build_object('controller', v_record->'controller',
+                                           'data_protection_contact', v_record->'data_protection_contact',
+                                           'processor', v_record->'processor'),
+        'b_purposes', v_record->'purposes',
+        'c_subject_categories', (SELECT COALESCE(jsonb_agg(x->>'kind'), '[]') FROM jsonb_array_elements(v_subjects) x),
+        'c_data_categories', (SELECT COALESCE(jsonb_agg(x->>'category'), '[]')
+                                FROM jsonb_array_elements(v_record->'data_categories') x),
+        'd_recipients', v_record->'recipients',
+        'e_transfers', v_transfers->>'statement',
+        'f_retention', v_record->'retention',
+        'g_measures', v_record->'measures'));
     PERFORM gdpr.audit('compliance_report', NULL, v_tenant, NULL, 'GDPR Art. 30 record of processing',
                        jsonb_build_object('tables', jsonb_array_length(v_tables)));
     RETURN v_record;
@@ -1166,6 +1350,41 @@ BEGIN
 END $_$;
 ALTER FUNCTION gdpr.condition_club_can_be_anonymised(p_alias text, p_params jsonb, p_params_ref text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.condition_club_can_be_anonymised(p_alias text, p_params jsonb, p_params_ref text) IS 'Condition can_be_anonymised (club schema): no account movement, activity, reservation within x months';
+CREATE FUNCTION gdpr.consent_withdrawn_for_template(p_kind text, p_tenant text, p_subject_key text, p_template text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_ct gdpr.consent_table;
+    v_withdrawal record;
+    v_types record;
+    v_again boolean;
+BEGIN
+    SELECT w.consent_type, max(w.withdrawn_at) AS withdrawn_at INTO v_withdrawal
+      FROM gdpr.consent_withdrawal w
+      JOIN gdpr.consent_cover c ON c.kind = w.kind AND c.consent_type = w.consent_type
+     WHERE w.kind = p_kind AND w.tenant = COALESCE(p_tenant, '') AND w.subject_key = p_subject_key
+       AND p_template = ANY (c.stop_templates)
+     GROUP BY w.consent_type
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT * INTO v_ct FROM gdpr.consent_table c WHERE c.kind = p_kind;
+    IF v_ct.given_column IS NULL THEN
+        RETURN true;
+    END IF;
+    -- given again after the withdrawal: an active consent row newer than it
+    SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
+    EXECUTE format('SELECT EXISTS (SELECT FROM %I.%I t WHERE %s AND t.%I::text = $3 AND t.%I IS NULL AND t.%I > $4)',
+                   v_ct.table_schema, v_ct.table_name,
+                   gdpr.subject_filter(v_ct.table_schema, v_ct.table_name, 't', format('= $1::%s', v_types.key_type),
+                                       format('= $2::%s', v_types.tenant_type)),
+                   v_ct.type_column, v_ct.withdrawn_column, v_ct.given_column)
+       INTO v_again USING p_subject_key, NULLIF(p_tenant, ''), v_withdrawal.consent_type, v_withdrawal.withdrawn_at;
+    RETURN NOT v_again;
+END $_$;
+ALTER FUNCTION gdpr.consent_withdrawn_for_template(p_kind text, p_tenant text, p_subject_key text, p_template text) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.create_rule(p_tenant text, p_description text, p_schedule text, p_frequency text DEFAULT 'once'::text, p_conditions jsonb DEFAULT '[]'::jsonb, p_actions jsonb DEFAULT '[]'::jsonb, p_max_subjects_per_run integer DEFAULT 1000, p_kind text DEFAULT 'customer'::text, p_time_zone text DEFAULT NULL::text, p_enabled boolean DEFAULT true) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1302,6 +1521,29 @@ CREATE FUNCTION gdpr.current_tenant() RETURNS text
 $$;
 ALTER FUNCTION gdpr.current_tenant() OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.current_tenant() IS 'Tenant key of current_user (from membership of a pgdpr_tenant_<key> role), NULL if none';
+CREATE FUNCTION gdpr.declare_birth_date(p_kind text, p_column name) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_s gdpr.subject_kind;
+    v_entry text := format('subject.%s.birth_date', p_kind);
+BEGIN
+    SELECT * INTO v_s FROM gdpr.subject_kind k WHERE k.kind = p_kind;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'catalog entry %: unknown subject kind %', v_entry, quote_literal(p_kind)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF gdpr.checked_column(gdpr.checked_table(v_s.table_schema, v_s.table_name, v_entry), p_column, v_entry)
+       NOT IN ('date'::regtype, 'timestamptz'::regtype, 'timestamp'::regtype) THEN
+        RAISE EXCEPTION 'catalog entry %: column % must be a date', v_entry, quote_ident(p_column)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.subject_birth_date (kind, column_name) VALUES (p_kind, p_column)
+    ON CONFLICT (kind) DO UPDATE SET column_name = excluded.column_name;
+END $$;
+ALTER FUNCTION gdpr.declare_birth_date(p_kind text, p_column name) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.declare_birth_date(p_kind text, p_column name) IS 'Declare the birth-date column of a subject kind (children are flagged: Databeskyttelsesloven §6)';
 CREATE FUNCTION gdpr.declare_column(p_schema name, p_table name, p_column name, p_category text, p_erase text DEFAULT 'null'::text, p_sensitive boolean DEFAULT false, p_erase_constant text DEFAULT NULL::text, p_part_of_record boolean DEFAULT true, p_label_da text DEFAULT NULL::text, p_label_en text DEFAULT NULL::text, p_sensitive_when name DEFAULT NULL::name) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1353,6 +1595,97 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.declare_column(p_schema name, p_table name, p_column name, p_category text, p_erase text, p_sensitive boolean, p_erase_constant text, p_part_of_record boolean, p_label_da text, p_label_en text, p_sensitive_when name) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.declare_column(p_schema name, p_table name, p_column name, p_category text, p_erase text, p_sensitive boolean, p_erase_constant text, p_part_of_record boolean, p_label_da text, p_label_en text, p_sensitive_when name) IS 'Declare a personal column: category, sensitivity and erasure strategy';
+CREATE FUNCTION gdpr.declare_column_basis(p_schema name, p_table name, p_column name, p_basis text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_entry text := format('column %s.%s.%s', p_schema, p_table, p_column);
+BEGIN
+    PERFORM gdpr.checked_column(gdpr.checked_table(p_schema, p_table, v_entry), p_column, v_entry);
+    IF p_basis IS NULL OR length(btrim(p_basis)) NOT BETWEEN 5 AND 500 THEN
+        RAISE EXCEPTION 'catalog entry %: basis must name the legal basis (5 to 500 characters)', v_entry
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.column_legal_basis (table_schema, table_name, column_name, basis)
+    VALUES (p_schema, p_table, p_column, btrim(p_basis))
+    ON CONFLICT (table_schema, table_name, column_name) DO UPDATE SET basis = excluded.basis;
+END $$;
+ALTER FUNCTION gdpr.declare_column_basis(p_schema name, p_table name, p_column name, p_basis text) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.declare_column_basis(p_schema name, p_table name, p_column name, p_basis text) IS 'Declare the legal basis of a sensitive column (GDPR Art. 9(2), Databeskyttelsesloven §11), before the column';
+CREATE FUNCTION gdpr.declare_consent_cover(p_kind text, p_consent_type text, p_erase_columns text[] DEFAULT '{}'::text[], p_stop_templates text[] DEFAULT '{}'::text[], p_description text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_entry text := format('consent.%s.covers.%s', p_kind, p_consent_type);
+    v_column text;
+    v_parts text[];
+BEGIN
+    IF NOT EXISTS (SELECT FROM gdpr.consent_table c WHERE c.kind = p_kind) THEN
+        RAISE EXCEPTION 'catalog entry %: subject % has no declared consent table', v_entry, p_kind
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF cardinality(COALESCE(p_erase_columns, '{}')) + cardinality(COALESCE(p_stop_templates, '{}')) = 0 THEN
+        RAISE EXCEPTION 'catalog entry %: a consent covers at least one column (erase) or message (stop_messages)',
+            v_entry USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH v_column IN ARRAY COALESCE(p_erase_columns, '{}') LOOP
+        v_parts := string_to_array(v_column, '.');
+        IF cardinality(v_parts) <> 3 OR NOT EXISTS (
+            SELECT FROM gdpr.catalog_column c JOIN gdpr.catalog_table t USING (table_schema, table_name)
+             JOIN pg_catalog.pg_attribute a
+               ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass AND a.attname = c.column_name
+             WHERE c.table_schema = v_parts[1] AND c.table_name = v_parts[2] AND c.column_name = v_parts[3]
+               AND t.kind = p_kind AND NOT a.attnotnull) THEN
+            RAISE EXCEPTION 'catalog entry %: % is not a declared, nullable column (schema.table.column) of subject %',
+                v_entry, v_column, p_kind USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    INSERT INTO gdpr.consent_cover (kind, consent_type, erase_columns, stop_templates, description)
+    VALUES (p_kind, p_consent_type, COALESCE(p_erase_columns, '{}'), COALESCE(p_stop_templates, '{}'), p_description)
+    ON CONFLICT (kind, consent_type) DO UPDATE SET erase_columns = excluded.erase_columns,
+        stop_templates = excluded.stop_templates, description = excluded.description;
+END $$;
+ALTER FUNCTION gdpr.declare_consent_cover(p_kind text, p_consent_type text, p_erase_columns text[], p_stop_templates text[], p_description text) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.declare_consent_cover(p_kind text, p_consent_type text, p_erase_columns text[], p_stop_templates text[], p_description text) IS 'Declare what withdrawing a consent type erases (columns) or stops (message templates)';
+CREATE FUNCTION gdpr.declare_consent_table(p_kind text, p_schema name, p_table name, p_type_column name, p_withdrawn_column name, p_given_column name DEFAULT NULL::name, p_guardian_column name DEFAULT NULL::name) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_entry text := format('consent.%s', p_kind);
+    v_oid oid;
+BEGIN
+    IF NOT EXISTS (SELECT FROM gdpr.catalog_table t WHERE t.table_schema = p_schema AND t.table_name = p_table
+                      AND t.kind = p_kind AND t.link = 'direct') THEN
+        RAISE EXCEPTION 'catalog entry %: %.% is not a declared table of subject % linked by a direct column',
+            v_entry, quote_ident(p_schema), quote_ident(p_table), p_kind USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_oid := gdpr.checked_table(p_schema, p_table, v_entry);
+    PERFORM gdpr.checked_column(v_oid, p_type_column, v_entry || '.type');
+    IF gdpr.checked_column(v_oid, p_withdrawn_column, v_entry || '.withdrawn')
+       NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
+        RAISE EXCEPTION 'catalog entry %.withdrawn: column % must be a date or timestamp', v_entry,
+            quote_ident(p_withdrawn_column) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_given_column IS NOT NULL THEN
+        PERFORM gdpr.checked_column(v_oid, p_given_column, v_entry || '.given');
+    END IF;
+    IF p_guardian_column IS NOT NULL
+       AND gdpr.checked_column(v_oid, p_guardian_column, v_entry || '.guardian') <> 'text'::regtype THEN
+        RAISE EXCEPTION 'catalog entry %.guardian: column % must be text', v_entry, quote_ident(p_guardian_column)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.consent_table (kind, table_schema, table_name, type_column, withdrawn_column, given_column,
+                                    guardian_column)
+    VALUES (p_kind, p_schema, p_table, p_type_column, p_withdrawn_column, p_given_column, p_guardian_column)
+    ON CONFLICT (kind) DO UPDATE SET table_schema = excluded.table_schema, table_name = excluded.table_name,
+        type_column = excluded.type_column, withdrawn_column = excluded.withdrawn_column,
+        given_column = excluded.given_column, guardian_column = excluded.guardian_column;
+END $$;
+ALTER FUNCTION gdpr.declare_consent_table(p_kind text, p_schema name, p_table name, p_type_column name, p_withdrawn_column name, p_given_column name, p_guardian_column name) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.declare_consent_table(p_kind text, p_schema name, p_table name, p_type_column name, p_withdrawn_column name, p_given_column name, p_guardian_column name) IS 'Declare the table holding a subject kind''s consents: type, withdrawn-at, given-at and guardian columns';
 CREATE FUNCTION gdpr.declare_subject(p_kind text, p_schema name, p_table name, p_key name, p_tenant name DEFAULT NULL::name, p_identifying name[] DEFAULT '{}'::name[], p_anonymized_column name DEFAULT NULL::name, p_area text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2035,6 +2368,45 @@ BEGIN
 END $_$;
 ALTER FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) IS 'What gdpr.anonymize would do to a subject: rows per table and action, active holds';
+CREATE FUNCTION gdpr.extend_request(p_request_id bigint, p_months integer, p_reason text, p_now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_now timestamptz := gdpr.request_clock(p_now);
+    v_request gdpr.dsr_request := gdpr.request_for_change(p_request_id);
+    v_due timestamptz;
+BEGIN
+    IF v_request.status <> 'open' THEN
+        RAISE EXCEPTION 'request % is already closed (%)', p_request_id, v_request.status
+            USING ERRCODE = 'object_in_use';
+    END IF;
+    IF v_request.extended_at IS NOT NULL THEN
+        RAISE EXCEPTION 'request % was already extended: the deadline can be extended once', p_request_id
+            USING ERRCODE = 'object_in_use';
+    END IF;
+    IF p_months IS NULL OR p_months NOT IN (1, 2) THEN
+        RAISE EXCEPTION 'a deadline is extended by 1 or 2 months' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NULLIF(btrim(p_reason), '') IS NULL THEN
+        RAISE EXCEPTION 'an extension needs its reason (the requester must be told why)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_now > v_request.due_at THEN
+        RAISE EXCEPTION 'request % was due %: an extension must be decided before the first deadline',
+            p_request_id, v_request.due_at USING ERRCODE = 'object_in_use';
+    END IF;
+    v_due := gdpr.request_due(v_request.received_at, v_request.tenant, 1 + p_months);
+    UPDATE gdpr.dsr_request SET extended_due_at = v_due, extended_at = v_now, extended_by = gdpr.caller()
+     WHERE id = p_request_id;
+    PERFORM gdpr.write_subject_note(v_request.kind, v_request.tenant, v_request.subject_key, 'request_extension',
+                                    p_request_id, p_reason);
+    PERFORM gdpr.audit('request_extended', v_request.kind, NULLIF(v_request.tenant, ''), v_request.subject_key, NULL,
+                       jsonb_build_object('request_id', p_request_id, 'months', p_months, 'due_at', v_due));
+    RETURN v_due;
+END $$;
+ALTER FUNCTION gdpr.extend_request(p_request_id bigint, p_months integer, p_reason text, p_now timestamp with time zone) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.extend_request(p_request_id bigint, p_months integer, p_reason text, p_now timestamp with time zone) IS 'Extend a request''s deadline once by 1 or 2 months, with a reason, before the first deadline (Art. 12(3))';
 CREATE FUNCTION gdpr.fk_edges() RETURNS TABLE(child oid, parent oid, child_columns name[], parent_columns name[], not_null boolean)
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2062,6 +2434,20 @@ CREATE FUNCTION gdpr.forget_subject(p_kind text) RETURNS void
     DELETE FROM gdpr.subject_kind WHERE kind = p_kind
 $$;
 ALTER FUNCTION gdpr.forget_subject(p_kind text) OWNER TO postgres;
+CREATE FUNCTION gdpr.forget_subject_notes() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    DELETE FROM gdpr.subject_note n
+     USING (SELECT DISTINCT e.kind, COALESCE(e.tenant, '') AS tenant, e.subject_key FROM erased e) e
+     WHERE n.kind = e.kind AND n.tenant = e.tenant AND n.subject_key = e.subject_key;
+    DELETE FROM gdpr.consent_withdrawal w
+     USING (SELECT DISTINCT e.kind, COALESCE(e.tenant, '') AS tenant, e.subject_key FROM erased e) e
+     WHERE w.kind = e.kind AND w.tenant = e.tenant AND w.subject_key = e.subject_key;
+    RETURN NULL;
+END $$;
+ALTER FUNCTION gdpr.forget_subject_notes() OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.grant_support_access(p_tenant text, p_until timestamp with time zone) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2802,6 +3188,70 @@ CREATE FUNCTION gdpr.ledger_signature(p_kind text, p_tenant text, p_subject_key 
 $$;
 ALTER FUNCTION gdpr.ledger_signature(p_kind text, p_tenant text, p_subject_key text, p_erased_at timestamp with time zone, p_actor text, p_rule_id bigint, p_reason_category text, p_salt bytea) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.ledger_signature(p_kind text, p_tenant text, p_subject_key text, p_erased_at timestamp with time zone, p_actor text, p_rule_id bigint, p_reason_category text, p_salt bytea) IS 'HMAC of an exported erasure ledger entry, keyed with the install secret; internal';
+CREATE FUNCTION gdpr.lift_restriction(p_restriction_id bigint, p_note text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := gdpr.acting_tenant(NULL);
+    v_r gdpr.processing_restriction;
+BEGIN
+    SELECT * INTO v_r FROM gdpr.processing_restriction r
+     WHERE r.id = p_restriction_id AND (v_tenant IS NULL OR r.tenant = v_tenant)
+     FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'restriction % not found', p_restriction_id USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM gdpr.require_register_access(v_r.kind, 'write');
+    IF v_r.lifted_at IS NOT NULL THEN
+        RAISE EXCEPTION 'restriction % was already lifted', p_restriction_id USING ERRCODE = 'object_in_use';
+    END IF;
+    UPDATE gdpr.processing_restriction SET lifted_at = now(), lifted_by = gdpr.caller() WHERE id = p_restriction_id;
+    PERFORM gdpr.write_subject_note(v_r.kind, v_r.tenant, v_r.subject_key, 'restriction_lifted', p_restriction_id,
+                                    p_note);
+    PERFORM gdpr.audit('restriction_lifted', v_r.kind, NULLIF(v_r.tenant, ''), v_r.subject_key, NULL,
+                       jsonb_build_object('restriction_id', p_restriction_id, 'ground', v_r.ground));
+END $$;
+ALTER FUNCTION gdpr.lift_restriction(p_restriction_id bigint, p_note text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.lift_restriction(p_restriction_id bigint, p_note text) IS 'Lift a restriction of processing (audited)';
+CREATE FUNCTION gdpr.list_requests(p_tenant text DEFAULT NULL::text, p_overdue boolean DEFAULT false, p_now timestamp with time zone DEFAULT NULL::timestamp with time zone, p_subject_key text DEFAULT NULL::text, p_kind text DEFAULT NULL::text) RETURNS TABLE(id bigint, kind text, tenant text, subject_key text, request_type text, received_at timestamp with time zone, verification text, due_at timestamp with time zone, extended_due_at timestamp with time zone, status text, overdue boolean, closed_at timestamp with time zone, answered_late boolean, events jsonb, notes jsonb)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := gdpr.acting_tenant(p_tenant);
+    v_now timestamptz := COALESCE(p_now, now());
+    v_kinds text[];
+BEGIN
+    SELECT COALESCE(array_agg(k.kind), '{}') INTO v_kinds
+      FROM gdpr.subject_kind k
+     WHERE COALESCE(gdpr.caller_is_admin(), false) OR gdpr.register_access_of(gdpr.caller(), k.area) <> 'none';
+    IF cardinality(v_kinds) = 0 THEN
+        RAISE EXCEPTION 'role % may not read the request register', gdpr.caller()
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+    SELECT r.id, r.kind, r.tenant, r.subject_key, r.request_type, r.received_at, r.verification, r.due_at,
+           r.extended_due_at, r.status,
+           r.status = 'open' AND v_now > COALESCE(r.extended_due_at, r.due_at),
+           r.closed_at,
+           r.status = 'answered' AND r.closed_at > COALESCE(r.extended_due_at, r.due_at),
+           (SELECT COALESCE(jsonb_agg(jsonb_build_object('event_id', e.id, 'action', e.action, 'at', e.at)
+                                      ORDER BY e.id), '[]')
+              FROM gdpr.dsr_request_event x JOIN gdpr.audit_event e ON e.id = x.event_id
+             WHERE x.request_id = r.id),
+           gdpr.subject_notes(ARRAY['request_verification', 'request_extension', 'request_closing'], r.id)
+      FROM gdpr.dsr_request r
+     WHERE r.kind = ANY (v_kinds)
+       AND (v_tenant IS NULL OR r.tenant = v_tenant)
+       AND (p_kind IS NULL OR r.kind = p_kind)
+       AND (p_subject_key IS NULL OR r.subject_key = p_subject_key)
+       AND (NOT COALESCE(p_overdue, false)
+            OR (r.status = 'open' AND v_now > COALESCE(r.extended_due_at, r.due_at)))
+     ORDER BY COALESCE(r.extended_due_at, r.due_at), r.id;
+END $$;
+ALTER FUNCTION gdpr.list_requests(p_tenant text, p_overdue boolean, p_now timestamp with time zone, p_subject_key text, p_kind text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.list_requests(p_tenant text, p_overdue boolean, p_now timestamp with time zone, p_subject_key text, p_kind text) IS 'The request register of the caller''s club: deadlines, status, overdue, answered late, linked actions, notes';
 CREATE FUNCTION gdpr.list_rules(p_tenant text DEFAULT NULL::text) RETURNS TABLE(id bigint, tenant text, kind text, description text, schedule text, time_zone text, frequency_days integer, conditions jsonb, actions jsonb, max_subjects_per_run integer, enabled boolean, next_slot timestamp with time zone, last_run_at timestamp with time zone, last_run_changed integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2862,6 +3312,56 @@ BEGIN
         USING v_keys, p_tenant;
 END $_$;
 ALTER FUNCTION gdpr.lock_subjects(p_kind text, p_tenant text, p_keys text[]) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.minor_figures(p_tenant text, p_on date DEFAULT CURRENT_DATE) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_row record;
+    v_types record;
+    v_counts jsonb;
+    v_result jsonb := '{}';
+    v_tenant_filter text;
+    v_consents text;
+BEGIN
+    FOR v_row IN
+        SELECT k.*, b.column_name AS birth_column, c.table_schema AS c_schema, c.table_name AS c_table,
+               c.type_column, c.withdrawn_column, c.guardian_column
+          FROM gdpr.subject_kind k
+          JOIN gdpr.subject_birth_date b ON b.kind = k.kind
+          LEFT JOIN gdpr.consent_table c ON c.kind = k.kind
+         ORDER BY k.kind
+    LOOP
+        SELECT * INTO v_types FROM gdpr.subject_types(v_row.kind);
+        v_tenant_filter := CASE WHEN v_row.tenant_column IS NOT NULL
+            THEN format('($1 IS NULL OR s.%I = $1::%s)', v_row.tenant_column, v_types.tenant_type) ELSE 'true' END;
+        v_consents := CASE WHEN v_row.guardian_column IS NOT NULL THEN format(
+            '(SELECT count(*) FROM %I.%I t WHERE %s AND t.%I IS NULL AND t.%I IS NULL)',
+            v_row.c_schema, v_row.c_table,
+            gdpr.subject_filter(v_row.c_schema, v_row.c_table, 't', format('= s.%I', v_row.key_column),
+                                CASE WHEN v_row.tenant_column IS NOT NULL
+                                     THEN format('= s.%I', v_row.tenant_column) END),
+            v_row.withdrawn_column, v_row.guardian_column) ELSE 'NULL::bigint' END;
+        EXECUTE format('SELECT jsonb_build_object(
+                            ''with_birth_date'', count(*) FILTER (WHERE b.band IS NOT NULL),
+                            ''under_13'', count(*) FILTER (WHERE b.band = ''under_13''),
+                            ''under_18'', count(*) FILTER (WHERE b.band IN (''under_13'', ''under_18'')),
+                            ''under_13_consents_without_guardian'',
+                                COALESCE(sum(b.unguarded) FILTER (WHERE b.band = ''under_13''), 0))
+                          FROM (SELECT %s AS band, CASE WHEN %s THEN %s END AS unguarded
+                                  FROM %I.%I s WHERE %s %s) b',
+                       gdpr.age_band_sql(v_row.kind, 's', '$2'),
+                       format('%s = ''under_13''', gdpr.age_band_sql(v_row.kind, 's', '$2')), v_consents,
+                       v_row.table_schema, v_row.table_name, v_tenant_filter,
+                       CASE WHEN v_row.anonymized_column IS NOT NULL
+                            THEN format('AND s.%I IS NULL', v_row.anonymized_column) ELSE '' END)
+           INTO v_counts USING p_tenant, p_on;
+        v_result := v_result || jsonb_build_object(v_row.kind, v_counts || jsonb_build_object(
+            'birth_date_column', v_row.birth_column, 'guardian_column', v_row.guardian_column));
+    END LOOP;
+    RETURN v_result;
+END $_$;
+ALTER FUNCTION gdpr.minor_figures(p_tenant text, p_on date) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.normalize_schedule(p_schedule text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2906,6 +3406,60 @@ BEGIN
 END $_$;
 ALTER FUNCTION gdpr.normalize_schedule(p_schedule text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.normalize_schedule(p_schedule text) IS 'Schedule as 5-field cron: accepts daily HH:MM, weekly DAY HH:MM, monthly DAY HH:MM or cron; refuses the rest';
+CREATE FUNCTION gdpr.open_request(p_kind text, p_subject_key text, p_type text, p_verification text, p_note text DEFAULT NULL::text, p_received_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_tenant text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_subject record;
+    v_received timestamptz := COALESCE(p_received_at, now());
+    v_id bigint;
+BEGIN
+    PERFORM gdpr.require_register_access(p_kind, 'write');
+    IF p_type IS NULL OR p_type NOT IN ('access', 'portability', 'erasure', 'rectification', 'restriction',
+                                        'objection') THEN
+        RAISE EXCEPTION 'request type must be access, portability, erasure, rectification, restriction or objection'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_verification IS NULL OR p_verification NOT IN ('in_person_id', 'mitid', 'known_email', 'known_phone',
+                                                        'signed_letter', 'other') THEN
+        RAISE EXCEPTION 'verification must be in_person_id, mitid, known_email, known_phone, signed_letter or other'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_verification = 'other' AND NULLIF(btrim(p_note), '') IS NULL THEN
+        RAISE EXCEPTION 'verification other needs a note saying how the requester was identified'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_received > now() + interval '5 minutes' THEN
+        RAISE EXCEPTION 'a request cannot be received in the future' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO v_subject FROM gdpr.request_subject(p_kind, p_subject_key, p_tenant);
+    INSERT INTO gdpr.dsr_request (kind, tenant, subject_key, request_type, received_at, verification, due_at,
+                                  opened_by)
+    VALUES (p_kind, v_subject.tenant, v_subject.subject_key, p_type, v_received, p_verification,
+            gdpr.request_due(v_received, v_subject.tenant, 1), gdpr.caller())
+    RETURNING id INTO v_id;
+    PERFORM gdpr.write_subject_note(p_kind, v_subject.tenant, v_subject.subject_key, 'request_verification',
+                                    v_id, p_note);
+    PERFORM gdpr.audit('request_opened', p_kind, NULLIF(v_subject.tenant, ''), v_subject.subject_key, NULL,
+                       jsonb_build_object('request_id', v_id, 'type', p_type, 'verification', p_verification,
+                                          'received_at', v_received));
+    RETURN v_id;
+END $$;
+ALTER FUNCTION gdpr.open_request(p_kind text, p_subject_key text, p_type text, p_verification text, p_note text, p_received_at timestamp with time zone, p_tenant text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.open_request(p_kind text, p_subject_key text, p_type text, p_verification text, p_note text, p_received_at timestamp with time zone, p_tenant text) IS 'Log a data-subject request (GDPR Art. 12(3)): type, receipt, how the requester was identified; due in one month';
+CREATE FUNCTION gdpr.outbox_respects_restriction() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF gdpr.subject_restricted(NEW.kind, NEW.tenant, NEW.subject_key)
+       OR gdpr.consent_withdrawn_for_template(NEW.kind, NEW.tenant, NEW.subject_key, NEW.template) THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+ALTER FUNCTION gdpr.outbox_respects_restriction() OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.pending_deferred_erasures(p_kind text DEFAULT NULL::text, p_subject_key text DEFAULT NULL::text, p_tenant text DEFAULT NULL::text) RETURNS TABLE(kind text, tenant text, subject_key text, table_name text, rows_pending bigint, next_due_at timestamp with time zone, last_due_at timestamp with time zone, erased_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3330,6 +3884,63 @@ CREATE FUNCTION gdpr.protected_tables() RETURNS TABLE(table_schema name, table_n
 $$;
 ALTER FUNCTION gdpr.protected_tables() OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.protected_tables() IS 'Tables that get a protected view and row security: declared ones and the tenant-keyed rest of their schemas';
+CREATE FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text DEFAULT NULL::text, p_tenant text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_subject record;
+    v_ct gdpr.consent_table;
+    v_t gdpr.catalog_table;
+    v_s gdpr.subject_kind;
+    v_types record;
+    v_band text;
+    v_guardian text := NULLIF(btrim(p_guardian), '');
+BEGIN
+    PERFORM gdpr.require_register_access(p_kind, 'write');
+    SELECT * INTO v_ct FROM gdpr.consent_table c WHERE c.kind = p_kind;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'subject % has no declared consent table', p_kind USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO v_subject FROM gdpr.request_subject(p_kind, p_subject_key, p_tenant);
+    IF v_subject.anonymized THEN
+        RAISE EXCEPTION '% % is already anonymised', p_kind, p_subject_key USING ERRCODE = 'object_in_use';
+    END IF;
+    v_band := gdpr.subject_age_band(p_kind, v_subject.tenant, v_subject.subject_key, current_date);
+    IF v_band = 'under_13' AND v_guardian IS NULL THEN
+        RAISE EXCEPTION '% % is under 13: the consent must name the guardian who gives it (Databeskyttelsesloven §6)',
+            p_kind, p_subject_key USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_guardian IS NOT NULL AND v_ct.guardian_column IS NULL THEN
+        RAISE EXCEPTION 'the consent table of % has no declared guardian column', p_kind
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO v_t FROM gdpr.catalog_table t WHERE t.table_schema = v_ct.table_schema AND t.table_name = v_ct.table_name;
+    SELECT * INTO v_s FROM gdpr.subject_kind k WHERE k.kind = p_kind;
+    SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
+    EXECUTE format('INSERT INTO %I.%I (%I, %I%s%s) VALUES ($1::%s, $3%s%s)',
+                   v_ct.table_schema, v_ct.table_name, v_t.link_column, v_ct.type_column,
+                   CASE WHEN v_guardian IS NOT NULL THEN format(', %I', v_ct.guardian_column) ELSE '' END,
+                   CASE WHEN v_s.tenant_column IS NOT NULL THEN format(', %I', v_s.tenant_column) ELSE '' END,
+                   v_types.key_type,
+                   CASE WHEN v_guardian IS NOT NULL THEN ', $4' ELSE '' END,
+                   CASE WHEN v_s.tenant_column IS NOT NULL THEN format(', $2::%s', v_types.tenant_type) ELSE '' END)
+        USING v_subject.subject_key, NULLIF(v_subject.tenant, ''), p_consent_type, v_guardian;
+    -- given again: the withdrawal no longer stops its messages (consent_withdrawn_for_template
+    -- compares with the given-at column when one is declared; without one the record goes)
+    IF v_ct.given_column IS NULL THEN
+        DELETE FROM gdpr.consent_withdrawal w
+         WHERE w.kind = p_kind AND w.tenant = v_subject.tenant AND w.subject_key = v_subject.subject_key
+           AND w.consent_type = p_consent_type;
+    END IF;
+    PERFORM gdpr.audit('consent_given', p_kind, NULLIF(v_subject.tenant, ''), v_subject.subject_key, NULL,
+                       jsonb_build_object('consent_type', p_consent_type, 'age_band', v_band,
+                                          'guardian_named', v_guardian IS NOT NULL));
+    RETURN jsonb_build_object('kind', p_kind, 'subject_key', v_subject.subject_key, 'consent_type', p_consent_type,
+                              'age_band', v_band, 'guardian_named', v_guardian IS NOT NULL);
+END $_$;
+ALTER FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) IS 'Record a consent; for a child under 13 the guardian who gives it must be named (Databeskyttelsesloven §6)';
 CREATE FUNCTION gdpr.redact(p_value json, p_pattern text) RETURNS json
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -3354,6 +3965,23 @@ CREATE FUNCTION gdpr.redact(p_text text, p_pattern text) RETURNS text
 $$;
 ALTER FUNCTION gdpr.redact(p_text text, p_pattern text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.redact(p_text text, p_pattern text) IS 'A text with every match of a subject''s redaction patterns replaced by [anonymiseret]';
+CREATE FUNCTION gdpr.redact_note(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT pg_catalog.left(
+        pg_catalog.regexp_replace(
+            pg_catalog.regexp_replace(
+                pg_catalog.regexp_replace(
+                    pg_catalog.regexp_replace(pg_catalog.btrim(p_text),
+                        '(?<![0-9A-Za-z])[A-Za-z]{2}[0-9]{2}(?:[ ]?[0-9A-Za-z]){11,30}(?![0-9A-Za-z])',
+                        '[kontonummer fjernet]', 'g'),
+                    '(?<![0-9])[0-9]{4}[^0-9A-Za-z]{1,3}[0-9]{6,10}(?![0-9])', '[kontonummer fjernet]', 'g'),
+                '(?<![0-9])[0-9]{11,14}(?![0-9])', '[kontonummer fjernet]', 'g'),
+            '(?<![0-9])[0-9]{6}[^0-9A-Za-z]{0,3}[0-9]{4}(?![0-9])', '[cpr fjernet]', 'g'),
+        1000)
+$$;
+ALTER FUNCTION gdpr.redact_note(p_text text) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.redact_note(p_text text) IS 'A caller-written note with CPR- and account-shaped numbers replaced by a marker, at most 1000 characters';
 CREATE FUNCTION gdpr.redact_pattern(p_names text[], p_others text[]) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $_$
@@ -3596,6 +4224,144 @@ CREATE FUNCTION gdpr.render_sensitive(p_value text, p_access text) RETURNS text
 $$;
 ALTER FUNCTION gdpr.render_sensitive(p_value text, p_access text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.render_sensitive(p_value text, p_access text) IS 'A sensitive value as a caller at the given access level reads it: the value, ''kræver login'' or NULL';
+CREATE FUNCTION gdpr.request_answering_actions(p_type text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE p_type
+        WHEN 'access' THEN ARRAY['insight_report', 'export']
+        WHEN 'portability' THEN ARRAY['export']
+        WHEN 'erasure' THEN ARRAY['anonymize']
+        WHEN 'restriction' THEN ARRAY['restriction_set']
+        WHEN 'objection' THEN ARRAY['restriction_set', 'consent_withdrawn']
+        WHEN 'rectification' THEN ARRAY['rectification']
+        ELSE ARRAY[]::text[] END
+$$;
+ALTER FUNCTION gdpr.request_answering_actions(p_type text) OWNER TO postgres;
+CREATE FUNCTION gdpr.request_clock(p_now timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_now IS NOT NULL AND NOT COALESCE(gdpr.caller_is_admin(), false) THEN
+        RAISE EXCEPTION 'only an administrator may set the clock of the request register'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN COALESCE(p_now, now());
+END $$;
+ALTER FUNCTION gdpr.request_clock(p_now timestamp with time zone) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.request_due(p_received_at timestamp with time zone, p_tenant text, p_months integer) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT ((p_received_at AT TIME ZONE gdpr.tenant_time_zone(NULLIF(p_tenant, '')))
+            + make_interval(months => p_months)) AT TIME ZONE gdpr.tenant_time_zone(NULLIF(p_tenant, ''))
+$$;
+ALTER FUNCTION gdpr.request_due(p_received_at timestamp with time zone, p_tenant text, p_months integer) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.request_figures(p_tenant text, p_now timestamp with time zone DEFAULT now()) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object(
+        'open', count(*) FILTER (WHERE r.status = 'open'),
+        'overdue', count(*) FILTER (WHERE r.status = 'open' AND p_now > COALESCE(r.extended_due_at, r.due_at)),
+        'answered', count(*) FILTER (WHERE r.status = 'answered'),
+        'answered_late', count(*) FILTER (WHERE r.status = 'answered'
+                                            AND r.closed_at > COALESCE(r.extended_due_at, r.due_at)),
+        'extended', count(*) FILTER (WHERE r.extended_at IS NOT NULL),
+        'refused', count(*) FILTER (WHERE r.status = 'refused'),
+        'withdrawn', count(*) FILTER (WHERE r.status = 'withdrawn'),
+        'by_type', COALESCE((SELECT jsonb_object_agg(t.request_type, t.n)
+                               FROM (SELECT q.request_type, count(*) AS n FROM gdpr.dsr_request q
+                                      WHERE p_tenant IS NULL OR q.tenant = p_tenant GROUP BY 1) t), '{}'))
+      FROM gdpr.dsr_request r
+     WHERE p_tenant IS NULL OR r.tenant = p_tenant
+$$;
+ALTER FUNCTION gdpr.request_figures(p_tenant text, p_now timestamp with time zone) OWNER TO pgdpr_owner;
+CREATE TABLE gdpr.dsr_request (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    tenant text DEFAULT ''::text NOT NULL,
+    subject_key text NOT NULL,
+    request_type text NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    verification text NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    extended_due_at timestamp with time zone,
+    extended_at timestamp with time zone,
+    extended_by name,
+    status text DEFAULT 'open'::text NOT NULL,
+    opened_by name NOT NULL,
+    opened_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_at timestamp with time zone,
+    closed_by name,
+    CONSTRAINT dsr_request_check CHECK (((status = 'open'::text) = (closed_at IS NULL))),
+    CONSTRAINT dsr_request_check1 CHECK (((extended_due_at IS NULL) = (extended_at IS NULL))),
+    CONSTRAINT dsr_request_check2 CHECK (((extended_due_at IS NULL) OR ((extended_due_at > due_at) AND (extended_at <= due_at)))),
+    CONSTRAINT dsr_request_check3 CHECK ((due_at > received_at)),
+    CONSTRAINT dsr_request_request_type_check CHECK ((request_type = ANY (ARRAY['access'::text, 'portability'::text, 'erasure'::text, 'rectification'::text, 'restriction'::text, 'objection'::text]))),
+    CONSTRAINT dsr_request_status_check CHECK ((status = ANY (ARRAY['open'::text, 'answered'::text, 'refused'::text, 'withdrawn'::text]))),
+    CONSTRAINT dsr_request_verification_check CHECK ((verification = ANY (ARRAY['in_person_id'::text, 'mitid'::text, 'known_email'::text, 'known_phone'::text, 'signed_letter'::text, 'other'::text])))
+);
+ALTER TABLE gdpr.dsr_request OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.dsr_request IS 'Data-subject requests (GDPR Art. 12(3)): receipt, deadline, status; keys only';
+CREATE FUNCTION gdpr.request_for_change(p_request_id bigint) RETURNS gdpr.dsr_request
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := gdpr.acting_tenant(NULL);
+    v_request gdpr.dsr_request;
+BEGIN
+    SELECT * INTO v_request FROM gdpr.dsr_request r
+     WHERE r.id = p_request_id AND (v_tenant IS NULL OR r.tenant = v_tenant)
+     FOR UPDATE;
+    IF NOT FOUND THEN  -- another club's request reads as missing, like a wrong number
+        RAISE EXCEPTION 'request % not found', p_request_id USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM gdpr.require_register_access(v_request.kind, 'write');
+    RETURN v_request;
+END $$;
+ALTER FUNCTION gdpr.request_for_change(p_request_id bigint) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.request_subject(p_kind text, p_subject_key text, p_tenant text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    SELECT l.subject_key, COALESCE(l.tenant, ''), l.anonymized, count(*) OVER ()
+      INTO subject_key, tenant, anonymized, v_n
+      FROM gdpr.lock_subjects(p_kind, gdpr.acting_tenant(p_tenant), ARRAY[p_subject_key]) l LIMIT 1;
+    IF v_n IS NULL THEN
+        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
+    ELSIF v_n > 1 THEN
+        RAISE EXCEPTION '% % exists in more than one club: name the club', p_kind, p_subject_key
+            USING ERRCODE = 'ambiguous_parameter';
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.request_subject(p_kind text, p_subject_key text, p_tenant text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.require_column_basis() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF gdpr.column_needs_basis(NEW.category, NEW.sensitive, NEW.sensitive_when) AND NOT EXISTS (
+        SELECT FROM gdpr.column_legal_basis b
+         WHERE b.table_schema = NEW.table_schema AND b.table_name = NEW.table_name
+           AND b.column_name = NEW.column_name) THEN
+        RAISE EXCEPTION 'catalog entry column %.%.%: a % column needs its legal basis declared first',
+            NEW.table_schema, NEW.table_name, NEW.column_name,
+            CASE WHEN NEW.category = 'national_id' THEN 'CPR (national id)' ELSE 'sensitive' END
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = CASE WHEN NEW.category = 'national_id'
+                              THEN 'name the Databeskyttelsesloven §11 basis: basis = "..." in the catalog file, '
+                                   'or gdpr.declare_column_basis()'
+                              ELSE 'name the GDPR Art. 9(2) basis: basis = "..." in the catalog file, '
+                                   'or gdpr.declare_column_basis()' END;
+    END IF;
+    RETURN NEW;
+END $$;
+ALTER FUNCTION gdpr.require_column_basis() OWNER TO postgres;
 CREATE FUNCTION gdpr.require_erasure_right() RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3608,6 +4374,88 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.require_erasure_right() OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.require_erasure_right() IS 'Raise insufficient_privilege unless the caller is an admin or a member of pgdpr_erasure; internal';
+CREATE FUNCTION gdpr.require_register_access(p_kind text, p_level text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_area text;
+    v_level text;
+BEGIN
+    SELECT k.area INTO v_area FROM gdpr.subject_kind k WHERE k.kind = p_kind;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF COALESCE(gdpr.caller_is_admin(), false) THEN
+        RETURN;
+    END IF;
+    v_level := gdpr.register_access_of(gdpr.caller(), v_area);
+    IF v_level = 'none' OR (p_level = 'write' AND v_level <> 'write') THEN
+        RAISE EXCEPTION 'role % may not % the % register', gdpr.caller(),
+            CASE p_level WHEN 'write' THEN 'change' ELSE 'read' END, v_area
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.require_register_access(p_kind text, p_level text) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text DEFAULT NULL::text, p_until timestamp with time zone DEFAULT NULL::timestamp with time zone, p_request_id bigint DEFAULT NULL::bigint, p_tenant text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_subject record;
+    v_id bigint;
+    v_cancelled bigint;
+BEGIN
+    PERFORM gdpr.require_register_access(p_kind, 'write');
+    IF p_ground IS NULL OR p_ground NOT IN ('accuracy_contested', 'unlawful_processing', 'legal_claims',
+                                            'objection_pending', 'other') THEN
+        RAISE EXCEPTION 'ground must be accuracy_contested, unlawful_processing, legal_claims, objection_pending or other'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_ground = 'other' AND NULLIF(btrim(p_note), '') IS NULL THEN
+        RAISE EXCEPTION 'ground other needs a note' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_until IS NOT NULL AND p_until <= now() THEN
+        RAISE EXCEPTION 'a restriction must end in the future' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO v_subject FROM gdpr.request_subject(p_kind, p_subject_key, p_tenant);
+    IF v_subject.anonymized THEN
+        RAISE EXCEPTION '% % is already anonymised', p_kind, p_subject_key USING ERRCODE = 'object_in_use';
+    END IF;
+    IF p_request_id IS NOT NULL AND NOT EXISTS (
+        SELECT FROM gdpr.dsr_request q WHERE q.id = p_request_id AND q.kind = p_kind
+           AND q.tenant = v_subject.tenant AND q.subject_key = v_subject.subject_key) THEN
+        RAISE EXCEPTION 'request % not found for % %', p_request_id, p_kind, p_subject_key
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    INSERT INTO gdpr.processing_restriction (kind, tenant, subject_key, ground, request_id, created_by, until)
+    VALUES (p_kind, v_subject.tenant, v_subject.subject_key, p_ground, p_request_id, gdpr.caller(), p_until)
+    RETURNING id INTO v_id;
+    PERFORM gdpr.write_subject_note(p_kind, v_subject.tenant, v_subject.subject_key, 'restriction', v_id, p_note);
+    WITH cancelled AS (
+        DELETE FROM gdpr.outbox o
+         WHERE o.kind = p_kind AND o.tenant = v_subject.tenant AND o.subject_key = v_subject.subject_key
+           AND o.sent_at IS NULL
+        RETURNING 1)
+    SELECT count(*) INTO v_cancelled FROM cancelled;
+    PERFORM gdpr.audit('restriction_set', p_kind, NULLIF(v_subject.tenant, ''), v_subject.subject_key, NULL,
+                       jsonb_build_object('restriction_id', v_id, 'ground', p_ground, 'until', p_until,
+                                          'request_id', p_request_id, 'messages_cancelled', v_cancelled));
+    RETURN v_id;
+END $$;
+ALTER FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text, p_until timestamp with time zone, p_request_id bigint, p_tenant text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text, p_until timestamp with time zone, p_request_id bigint, p_tenant text) IS 'Restrict a subject''s processing (GDPR Art. 18): data kept, rules, messages and third-party exports stop';
+CREATE FUNCTION gdpr.restricted_subject_keys(p_kind text, p_tenant text, p_at timestamp with time zone DEFAULT now()) RETURNS SETOF text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT DISTINCT r.subject_key FROM gdpr.processing_restriction r
+     WHERE r.kind OPERATOR(pg_catalog.=) p_kind
+       AND r.tenant OPERATOR(pg_catalog.=) COALESCE(p_tenant, '')
+       AND r.lifted_at IS NULL
+       AND (r.until IS NULL OR r.until OPERATOR(pg_catalog.>) p_at)
+$$;
+ALTER FUNCTION gdpr.restricted_subject_keys(p_kind text, p_tenant text, p_at timestamp with time zone) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.restricted_subject_keys(p_kind text, p_tenant text, p_at timestamp with time zone) IS 'Keys of the subjects of a kind and club whose processing is restricted at a time';
 CREATE FUNCTION gdpr.retain_due_expr(p_schema name, p_table name, p_alias text) RETURNS text
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4416,6 +5264,44 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) IS 'Access level (allowed, not_allowed, hidden) of a role to the sensitive columns of an area';
+CREATE FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text DEFAULT NULL::text, p_dpo_contact text DEFAULT NULL::text, p_transfers text DEFAULT NULL::text, p_measures text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text;
+BEGIN
+    IF p_tenant = '' THEN
+        IF NOT COALESCE(gdpr.caller_is_admin(), false) THEN
+            RAISE EXCEPTION 'only an administrator records the processor''s details'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        v_tenant := '';
+    ELSE
+        v_tenant := gdpr.acting_tenant(p_tenant);
+        IF v_tenant IS NULL THEN
+            RAISE EXCEPTION 'name the club whose details these are' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF NOT COALESCE(gdpr.caller_is_admin(), false)
+           AND gdpr.register_access_of(gdpr.caller(), NULL) <> 'write' THEN
+            RAISE EXCEPTION 'role % may not change the club''s record of processing', gdpr.caller()
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END IF;
+    IF NULLIF(btrim(p_name), '') IS NULL OR NULLIF(btrim(p_contact), '') IS NULL THEN
+        RAISE EXCEPTION 'the record needs a name and contact details' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.controller_record (tenant, name, contact, dpo_name, dpo_contact, transfers, measures, updated_by)
+    VALUES (v_tenant, btrim(p_name), btrim(p_contact), NULLIF(btrim(p_dpo_name), ''), NULLIF(btrim(p_dpo_contact), ''),
+            NULLIF(btrim(p_transfers), ''), NULLIF(btrim(p_measures), ''), gdpr.caller())
+    ON CONFLICT (tenant) DO UPDATE SET name = excluded.name, contact = excluded.contact,
+        dpo_name = excluded.dpo_name, dpo_contact = excluded.dpo_contact, transfers = excluded.transfers,
+        measures = excluded.measures, updated_by = excluded.updated_by, updated_at = now();
+    PERFORM gdpr.audit('controller_details_set', NULL, NULLIF(v_tenant, ''), NULL, NULL,
+                       jsonb_build_object('processor', v_tenant = ''));
+END $$;
+ALTER FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) IS 'Record a club''s (or, tenant '''', the processor''s) name, contact, data-protection contact, transfers and measures for the record of processing (GDPR Art. 30)';
 CREATE FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone DEFAULT NULL::timestamp with time zone, p_tenant text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4564,6 +5450,30 @@ BEGIN
     RETURN v_run_id;
 END $$;
 ALTER FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamp with time zone, p_trigger text, p_now timestamp with time zone) OWNER TO postgres;
+CREATE FUNCTION gdpr.subject_age_band(p_kind text, p_tenant text, p_subject_key text, p_on date DEFAULT CURRENT_DATE) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_s gdpr.subject_kind;
+    v_expr text := gdpr.age_band_sql(p_kind, 's', '$3');
+    v_types record;
+    v_band text;
+BEGIN
+    IF v_expr IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO v_s FROM gdpr.subject_kind k WHERE k.kind = p_kind;
+    SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
+    EXECUTE format('SELECT %s FROM %I.%I s WHERE s.%I = $1::%s %s', v_expr, v_s.table_schema, v_s.table_name,
+                   v_s.key_column, v_types.key_type,
+                   CASE WHEN v_s.tenant_column IS NOT NULL
+                        THEN format('AND s.%I = $2::%s', v_s.tenant_column, v_types.tenant_type) ELSE '' END)
+       INTO v_band USING p_subject_key, NULLIF(p_tenant, ''), p_on;
+    RETURN v_band;
+END $_$;
+ALTER FUNCTION gdpr.subject_age_band(p_kind text, p_tenant text, p_subject_key text, p_on date) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.subject_age_band(p_kind text, p_tenant text, p_subject_key text, p_on date) IS 'under_13, under_18 or adult from the declared birth-date column (Databeskyttelsesloven §6); NULL if unknown';
 CREATE FUNCTION gdpr.subject_filter(p_schema name, p_table name, p_alias text, p_key_match text, p_tenant_match text DEFAULT NULL::text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4604,6 +5514,16 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.subject_filter(p_schema name, p_table name, p_alias text, p_key_match text, p_tenant_match text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.subject_filter(p_schema name, p_table name, p_alias text, p_key_match text, p_tenant_match text) IS 'WHERE clause selecting a declared table''s rows of the matched subjects (generated from the catalog)';
+CREATE FUNCTION gdpr.subject_notes(p_topics text[], p_ref_id bigint) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE(jsonb_agg(jsonb_build_object('topic', n.topic, 'note', n.note, 'written_by', n.written_by,
+                                                 'written_at', n.written_at) ORDER BY n.id), '[]')
+      FROM gdpr.subject_note n
+     WHERE n.topic = ANY (p_topics) AND n.ref_id = p_ref_id
+$$;
+ALTER FUNCTION gdpr.subject_notes(p_topics text[], p_ref_id bigint) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.subject_reach(p_root oid) RETURNS TABLE(table_oid oid, parent oid, link_columns name[], parent_columns name[], depth integer, strong boolean, path text)
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4629,6 +5549,19 @@ CREATE FUNCTION gdpr.subject_reach(p_root oid) RETURNS TABLE(table_oid oid, pare
 $$;
 ALTER FUNCTION gdpr.subject_reach(p_root oid) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.subject_reach(p_root oid) IS 'Tables reaching a subject root table through foreign keys, with the shortest path';
+CREATE FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone DEFAULT now()) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT EXISTS (
+        SELECT FROM gdpr.processing_restriction r
+         WHERE r.kind OPERATOR(pg_catalog.=) p_kind
+           AND r.tenant OPERATOR(pg_catalog.=) COALESCE(p_tenant, '')
+           AND r.subject_key OPERATOR(pg_catalog.=) p_subject_key
+           AND r.lifted_at IS NULL
+           AND (r.until IS NULL OR r.until OPERATOR(pg_catalog.>) p_at))
+$$;
+ALTER FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone) IS 'True while the subject''s processing is restricted (GDPR Art. 18): no rules, messages or third-party exports';
 CREATE FUNCTION gdpr.subject_source(p_schema name, p_table name, p_alias text, OUT from_clause text, OUT where_clause text, OUT key_expr text, OUT tenant_expr text) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5062,6 +5995,101 @@ BEGIN
 END $_$;
 ALTER FUNCTION gdpr.view_write() OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.view_write() IS 'INSTEAD OF trigger of the generated views: register access, own club, sensitive columns only with the right';
+CREATE FUNCTION gdpr.withdraw_consent(p_kind text, p_subject_key text, p_consent_type text, p_note text DEFAULT NULL::text, p_request_id bigint DEFAULT NULL::bigint, p_tenant text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_subject record;
+    v_ct gdpr.consent_table;
+    v_cover gdpr.consent_cover;
+    v_types record;
+    v_key_match text;
+    v_tenant_match text;
+    v_count bigint;
+    v_withdrawn bigint;
+    v_erased jsonb := '{}';
+    v_column text;
+    v_parts text[];
+    v_cancelled bigint := 0;
+    v_id bigint;
+BEGIN
+    PERFORM gdpr.require_register_access(p_kind, 'write');
+    SELECT * INTO v_ct FROM gdpr.consent_table c WHERE c.kind = p_kind;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'subject % has no declared consent table', p_kind USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO v_cover FROM gdpr.consent_cover c WHERE c.kind = p_kind AND c.consent_type = p_consent_type;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'consent type % of % has no declared cover (what withdrawing it erases or stops)',
+            quote_literal(p_consent_type), p_kind USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO v_subject FROM gdpr.request_subject(p_kind, p_subject_key, p_tenant);
+    IF v_subject.anonymized THEN
+        RAISE EXCEPTION '% % is already anonymised', p_kind, p_subject_key USING ERRCODE = 'object_in_use';
+    END IF;
+    IF p_request_id IS NOT NULL AND NOT EXISTS (
+        SELECT FROM gdpr.dsr_request q WHERE q.id = p_request_id AND q.kind = p_kind
+           AND q.tenant = v_subject.tenant AND q.subject_key = v_subject.subject_key) THEN
+        RAISE EXCEPTION 'request % not found for % %', p_request_id, p_kind, p_subject_key
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
+    v_key_match := format('= $1::%s', v_types.key_type);
+    v_tenant_match := format('= $2::%s', v_types.tenant_type);
+    EXECUTE format('WITH w AS (UPDATE %I.%I t SET %I = now() WHERE %s AND t.%I::text = $3 AND t.%I IS NULL
+                                RETURNING 1) SELECT count(*) FROM w',
+                   v_ct.table_schema, v_ct.table_name, v_ct.withdrawn_column,
+                   gdpr.subject_filter(v_ct.table_schema, v_ct.table_name, 't', v_key_match, v_tenant_match),
+                   v_ct.type_column, v_ct.withdrawn_column)
+       INTO v_withdrawn USING v_subject.subject_key, NULLIF(v_subject.tenant, ''), p_consent_type;
+    IF v_withdrawn = 0 THEN
+        RAISE EXCEPTION '% % has no active consent of type %', p_kind, p_subject_key, quote_literal(p_consent_type)
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    FOREACH v_column IN ARRAY v_cover.erase_columns LOOP
+        v_parts := string_to_array(v_column, '.');
+        EXECUTE format('WITH e AS (UPDATE %I.%I t SET %I = NULL WHERE %s AND t.%I IS NOT NULL RETURNING 1)
+                        SELECT count(*) FROM e',
+                       v_parts[1], v_parts[2], v_parts[3],
+                       gdpr.subject_filter(v_parts[1]::name, v_parts[2]::name, 't', v_key_match, v_tenant_match),
+                       v_parts[3])
+           INTO v_count USING v_subject.subject_key, NULLIF(v_subject.tenant, '');
+        v_erased := v_erased || jsonb_build_object(v_column, v_count);
+    END LOOP;
+    INSERT INTO gdpr.consent_withdrawal (kind, tenant, subject_key, consent_type, withdrawn_at, withdrawn_by,
+                                         request_id)
+    VALUES (p_kind, v_subject.tenant, v_subject.subject_key, p_consent_type, now(), gdpr.caller(), p_request_id)
+    RETURNING id INTO v_id;
+    IF cardinality(v_cover.stop_templates) > 0 THEN
+        WITH cancelled AS (
+            DELETE FROM gdpr.outbox o
+             WHERE o.kind = p_kind AND o.tenant = v_subject.tenant AND o.subject_key = v_subject.subject_key
+               AND o.sent_at IS NULL AND o.template = ANY (v_cover.stop_templates)
+            RETURNING 1)
+        SELECT count(*) INTO v_cancelled FROM cancelled;
+    END IF;
+    PERFORM gdpr.write_subject_note(p_kind, v_subject.tenant, v_subject.subject_key, 'consent_withdrawal', v_id,
+                                    p_note);
+    PERFORM gdpr.audit('consent_withdrawn', p_kind, NULLIF(v_subject.tenant, ''), v_subject.subject_key, NULL,
+                       jsonb_build_object('consent_type', p_consent_type, 'consents', v_withdrawn,
+                                          'erased', v_erased, 'stopped', to_jsonb(v_cover.stop_templates),
+                                          'messages_cancelled', v_cancelled, 'request_id', p_request_id));
+    RETURN jsonb_build_object('kind', p_kind, 'tenant', v_subject.tenant, 'subject_key', v_subject.subject_key,
+                              'consent_type', p_consent_type, 'consents', v_withdrawn, 'erased', v_erased,
+                              'stopped', to_jsonb(v_cover.stop_templates), 'messages_cancelled', v_cancelled);
+END $_$;
+ALTER FUNCTION gdpr.withdraw_consent(p_kind text, p_subject_key text, p_consent_type text, p_note text, p_request_id bigint, p_tenant text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.withdraw_consent(p_kind text, p_subject_key text, p_consent_type text, p_note text, p_request_id bigint, p_tenant text) IS 'Withdraw a consent (GDPR Art. 7(3)): erase the columns and stop the messages it covered, at once; audited';
+CREATE FUNCTION gdpr.write_subject_note(p_kind text, p_tenant text, p_subject_key text, p_topic text, p_ref_id bigint, p_note text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    INSERT INTO gdpr.subject_note (kind, tenant, subject_key, topic, ref_id, note, written_by)
+    SELECT p_kind, COALESCE(p_tenant, ''), p_subject_key, p_topic, p_ref_id, gdpr.redact_note(p_note), gdpr.caller()
+     WHERE NULLIF(btrim(p_note), '') IS NOT NULL
+$$;
+ALTER FUNCTION gdpr.write_subject_note(p_kind text, p_tenant text, p_subject_key text, p_topic text, p_ref_id bigint, p_note text) OWNER TO pgdpr_owner;
 CREATE TABLE club.account_movements (
     club_id bigint NOT NULL,
     id bigint NOT NULL,
@@ -5169,6 +6197,7 @@ CREATE TABLE club.consents (
     given_at timestamp with time zone DEFAULT now() NOT NULL,
     withdrawn_at timestamp with time zone,
     evidence text,
+    guardian_name text,
     CONSTRAINT consents_consent_type_check CHECK ((consent_type = ANY (ARRAY['terms'::text, 'photo_marketing'::text, 'newsletter'::text])))
 );
 ALTER TABLE ONLY club.consents FORCE ROW LEVEL SECURITY;
@@ -5422,7 +6451,8 @@ CREATE VIEW club_app.consents WITH (security_barrier='true') AS
     t.given_at,
     t.withdrawn_at,
     gdpr.render_free_text(t.evidence, ( SELECT a.sensitive
-           FROM access a)) AS evidence
+           FROM access a)) AS evidence,
+    t.guardian_name
    FROM club.consents t;
 ALTER TABLE club_app.consents OWNER TO pgdpr_view_owner;
 COMMENT ON VIEW club_app.consents IS 'pgdpr generated view of club.consents (gdpr.refresh_views): sensitive columns per caller';
@@ -5626,6 +6656,73 @@ CREATE TABLE gdpr.catalog_table (
 );
 ALTER TABLE gdpr.catalog_table OWNER TO pgdpr_owner;
 COMMENT ON TABLE gdpr.catalog_table IS 'Tables holding personal data, their link to the subject and their Art. 30 record';
+CREATE TABLE gdpr.column_legal_basis (
+    table_schema name NOT NULL,
+    table_name name NOT NULL,
+    column_name name NOT NULL,
+    basis text NOT NULL,
+    CONSTRAINT column_legal_basis_basis_check CHECK (((length(btrim(basis)) >= 5) AND (length(btrim(basis)) <= 500)))
+);
+ALTER TABLE gdpr.column_legal_basis OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.column_legal_basis IS 'Legal basis of a sensitive column (GDPR Art. 9(2), Databeskyttelsesloven §11)';
+CREATE TABLE gdpr.consent_cover (
+    kind text NOT NULL,
+    consent_type text NOT NULL,
+    erase_columns text[] DEFAULT '{}'::text[] NOT NULL,
+    stop_templates text[] DEFAULT '{}'::text[] NOT NULL,
+    description text
+);
+ALTER TABLE gdpr.consent_cover OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.consent_cover IS 'What withdrawing a consent type erases or stops (GDPR Art. 7(3))';
+CREATE TABLE gdpr.consent_table (
+    kind text NOT NULL,
+    table_schema name NOT NULL,
+    table_name name NOT NULL,
+    type_column name NOT NULL,
+    withdrawn_column name NOT NULL,
+    given_column name,
+    guardian_column name
+);
+ALTER TABLE gdpr.consent_table OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.consent_table IS 'The declared table holding a subject kind''s consents';
+CREATE TABLE gdpr.consent_withdrawal (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    tenant text DEFAULT ''::text NOT NULL,
+    subject_key text NOT NULL,
+    consent_type text NOT NULL,
+    withdrawn_at timestamp with time zone NOT NULL,
+    withdrawn_by name NOT NULL,
+    request_id bigint
+);
+ALTER TABLE gdpr.consent_withdrawal OWNER TO pgdpr_owner;
+ALTER TABLE gdpr.consent_withdrawal ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME gdpr.consent_withdrawal_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+CREATE TABLE gdpr.controller_record (
+    tenant text NOT NULL,
+    name text NOT NULL,
+    contact text NOT NULL,
+    dpo_name text,
+    dpo_contact text,
+    transfers text,
+    measures text,
+    updated_by name NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT controller_record_contact_check CHECK (((length(btrim(contact)) >= 3) AND (length(btrim(contact)) <= 300))),
+    CONSTRAINT controller_record_dpo_contact_check CHECK ((length(dpo_contact) <= 300)),
+    CONSTRAINT controller_record_dpo_name_check CHECK ((length(dpo_name) <= 200)),
+    CONSTRAINT controller_record_measures_check CHECK ((length(measures) <= 2000)),
+    CONSTRAINT controller_record_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT controller_record_transfers_check CHECK ((length(transfers) <= 1000))
+);
+ALTER TABLE gdpr.controller_record OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.controller_record IS 'Controller and processor details of the record of processing (GDPR Art. 30(1)(a), 30(2)(a))';
 CREATE TABLE gdpr.deferred_erasure (
     id bigint NOT NULL,
     kind text NOT NULL,
@@ -5643,6 +6740,20 @@ ALTER TABLE gdpr.deferred_erasure OWNER TO pgdpr_owner;
 COMMENT ON TABLE gdpr.deferred_erasure IS 'Retained rows of erased subjects, erased when their period ends';
 ALTER TABLE gdpr.deferred_erasure ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME gdpr.deferred_erasure_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+CREATE TABLE gdpr.dsr_request_event (
+    request_id bigint NOT NULL,
+    event_id bigint NOT NULL
+);
+ALTER TABLE gdpr.dsr_request_event OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.dsr_request_event IS 'Audit events (report, export, erasure, ...) that answered a request';
+ALTER TABLE gdpr.dsr_request ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME gdpr.dsr_request_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -5754,6 +6865,31 @@ ALTER TABLE gdpr.outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+CREATE TABLE gdpr.processing_restriction (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    tenant text DEFAULT ''::text NOT NULL,
+    subject_key text NOT NULL,
+    ground text NOT NULL,
+    request_id bigint,
+    created_by name NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    until timestamp with time zone,
+    lifted_at timestamp with time zone,
+    lifted_by name,
+    CONSTRAINT processing_restriction_check CHECK (((lifted_at IS NULL) = (lifted_by IS NULL))),
+    CONSTRAINT processing_restriction_ground_check CHECK ((ground = ANY (ARRAY['accuracy_contested'::text, 'unlawful_processing'::text, 'legal_claims'::text, 'objection_pending'::text, 'other'::text])))
+);
+ALTER TABLE gdpr.processing_restriction OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.processing_restriction IS 'Restrictions of processing (GDPR Art. 18): active while lifted_at IS NULL AND (until IS NULL OR until > now())';
+ALTER TABLE gdpr.processing_restriction ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME gdpr.processing_restriction_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 CREATE TABLE gdpr.rule_action (
     name text NOT NULL,
     function text NOT NULL,
@@ -5833,6 +6969,12 @@ CREATE TABLE gdpr.staff_group (
 );
 ALTER TABLE gdpr.staff_group OWNER TO pgdpr_owner;
 COMMENT ON TABLE gdpr.staff_group IS 'Staff groups: NOLOGIN roles, each member of one tenant role and of pgdpr_staff';
+CREATE TABLE gdpr.subject_birth_date (
+    kind text NOT NULL,
+    column_name name NOT NULL
+);
+ALTER TABLE gdpr.subject_birth_date OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.subject_birth_date IS 'The birth-date column of a subject kind (minors, Databeskyttelsesloven §6)';
 CREATE TABLE gdpr.subject_kind (
     kind text NOT NULL,
     table_schema name NOT NULL,
@@ -5848,6 +6990,28 @@ CREATE TABLE gdpr.subject_kind (
 );
 ALTER TABLE gdpr.subject_kind OWNER TO pgdpr_owner;
 COMMENT ON TABLE gdpr.subject_kind IS 'Kinds of data subject (customer, staff, ...) and their root table';
+CREATE TABLE gdpr.subject_note (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    tenant text DEFAULT ''::text NOT NULL,
+    subject_key text NOT NULL,
+    topic text NOT NULL,
+    ref_id bigint,
+    note text NOT NULL,
+    written_by name NOT NULL,
+    written_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT subject_note_topic_check CHECK ((topic = ANY (ARRAY['request_verification'::text, 'request_extension'::text, 'request_closing'::text, 'restriction'::text, 'restriction_lifted'::text, 'consent_withdrawal'::text])))
+);
+ALTER TABLE gdpr.subject_note OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.subject_note IS 'Caller-written notes about a subject, CPR/account numbers redacted; deleted when the subject is erased';
+ALTER TABLE gdpr.subject_note ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME gdpr.subject_note_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 CREATE TABLE gdpr.support_grant (
     id bigint NOT NULL,
     tenant text NOT NULL,
@@ -5941,10 +7105,24 @@ ALTER TABLE ONLY gdpr.catalog_column
     ADD CONSTRAINT catalog_column_pkey PRIMARY KEY (table_schema, table_name, column_name);
 ALTER TABLE ONLY gdpr.catalog_table
     ADD CONSTRAINT catalog_table_pkey PRIMARY KEY (table_schema, table_name);
+ALTER TABLE ONLY gdpr.column_legal_basis
+    ADD CONSTRAINT column_legal_basis_pkey PRIMARY KEY (table_schema, table_name, column_name);
+ALTER TABLE ONLY gdpr.consent_cover
+    ADD CONSTRAINT consent_cover_pkey PRIMARY KEY (kind, consent_type);
+ALTER TABLE ONLY gdpr.consent_table
+    ADD CONSTRAINT consent_table_pkey PRIMARY KEY (kind);
+ALTER TABLE ONLY gdpr.consent_withdrawal
+    ADD CONSTRAINT consent_withdrawal_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY gdpr.controller_record
+    ADD CONSTRAINT controller_record_pkey PRIMARY KEY (tenant);
 ALTER TABLE ONLY gdpr.deferred_erasure
     ADD CONSTRAINT deferred_erasure_kind_tenant_subject_key_table_schema_table_key UNIQUE (kind, tenant, subject_key, table_schema, table_name);
 ALTER TABLE ONLY gdpr.deferred_erasure
     ADD CONSTRAINT deferred_erasure_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY gdpr.dsr_request_event
+    ADD CONSTRAINT dsr_request_event_pkey PRIMARY KEY (request_id, event_id);
+ALTER TABLE ONLY gdpr.dsr_request
+    ADD CONSTRAINT dsr_request_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.erasure_ledger
     ADD CONSTRAINT erasure_ledger_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.erasure_proof
@@ -5961,6 +7139,8 @@ ALTER TABLE ONLY gdpr.legal_hold
     ADD CONSTRAINT legal_hold_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.outbox
     ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY gdpr.processing_restriction
+    ADD CONSTRAINT processing_restriction_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.rule_action
     ADD CONSTRAINT rule_action_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY gdpr.rule_condition
@@ -5977,10 +7157,14 @@ ALTER TABLE ONLY gdpr.rule_subject
     ADD CONSTRAINT rule_subject_pkey PRIMARY KEY (rule_id, subject_key);
 ALTER TABLE ONLY gdpr.staff_group
     ADD CONSTRAINT staff_group_pkey PRIMARY KEY (group_role);
+ALTER TABLE ONLY gdpr.subject_birth_date
+    ADD CONSTRAINT subject_birth_date_pkey PRIMARY KEY (kind);
 ALTER TABLE ONLY gdpr.subject_kind
     ADD CONSTRAINT subject_kind_pkey PRIMARY KEY (kind);
 ALTER TABLE ONLY gdpr.subject_kind
     ADD CONSTRAINT subject_kind_table_schema_table_name_key UNIQUE (table_schema, table_name);
+ALTER TABLE ONLY gdpr.subject_note
+    ADD CONSTRAINT subject_note_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.support_grant
     ADD CONSTRAINT support_grant_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.tenant_table
@@ -6002,16 +7186,22 @@ CREATE UNIQUE INDEX staff_id ON club.staff USING btree (id);
 CREATE INDEX table_bookings_customer ON club.table_bookings USING btree (club_id, customer_id, booked_for);
 CREATE INDEX audit_event_action ON gdpr.audit_event USING btree (action, at);
 CREATE INDEX audit_event_subject ON gdpr.audit_event USING btree (kind, subject_key, at);
+CREATE INDEX consent_withdrawal_subject ON gdpr.consent_withdrawal USING btree (kind, tenant, subject_key, consent_type);
 CREATE INDEX deferred_erasure_pending ON gdpr.deferred_erasure USING btree (table_schema, table_name, next_due_at) WHERE (done_at IS NULL);
+CREATE INDEX dsr_request_open ON gdpr.dsr_request USING btree (tenant, due_at) WHERE (status = 'open'::text);
+CREATE INDEX dsr_request_subject ON gdpr.dsr_request USING btree (kind, tenant, subject_key);
 CREATE INDEX erasure_ledger_at ON gdpr.erasure_ledger USING btree (erased_at);
 CREATE INDEX erasure_ledger_subject ON gdpr.erasure_ledger USING btree (kind, tenant, subject_key);
 CREATE INDEX legal_hold_subject ON gdpr.legal_hold USING btree (kind, tenant, subject_key);
 CREATE INDEX outbox_subject ON gdpr.outbox USING btree (kind, tenant, subject_key);
 CREATE INDEX outbox_unsent ON gdpr.outbox USING btree (tenant, id) WHERE (sent_at IS NULL);
+CREATE INDEX processing_restriction_active ON gdpr.processing_restriction USING btree (kind, tenant, subject_key) WHERE (lifted_at IS NULL);
 CREATE INDEX rule_due ON gdpr.rule USING btree (next_slot) WHERE (enabled AND (deleted_at IS NULL));
 CREATE INDEX rule_run_unfinished ON gdpr.rule_run USING btree (id) WHERE (finished_at IS NULL);
 CREATE INDEX rule_tenant ON gdpr.rule USING btree (tenant, id);
 CREATE INDEX staff_group_tenant ON gdpr.staff_group USING btree (tenant);
+CREATE INDEX subject_note_ref ON gdpr.subject_note USING btree (topic, ref_id);
+CREATE INDEX subject_note_subject ON gdpr.subject_note USING btree (kind, tenant, subject_key);
 CREATE INDEX support_grant_tenant ON gdpr.support_grant USING btree (tenant, expires_at) WHERE (revoked_at IS NULL);
 CREATE TRIGGER write_through INSTEAD OF INSERT OR DELETE OR UPDATE ON club_app.account_movements FOR EACH ROW EXECUTE FUNCTION gdpr.view_write('club', 'account_movements', 'customers', 'club_id');
 CREATE TRIGGER write_through INSTEAD OF INSERT OR DELETE OR UPDATE ON club_app.activities FOR EACH ROW EXECUTE FUNCTION gdpr.view_write('club', 'activities', 'customers', 'club_id');
@@ -6036,6 +7226,9 @@ CREATE TRIGGER audit_event_append_only BEFORE DELETE OR UPDATE ON gdpr.audit_eve
 ALTER TABLE gdpr.audit_event ENABLE ALWAYS TRIGGER audit_event_append_only;
 CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON gdpr.audit_event FOR EACH STATEMENT EXECUTE FUNCTION gdpr.refuse_audit_change();
 ALTER TABLE gdpr.audit_event ENABLE ALWAYS TRIGGER audit_event_no_truncate;
+CREATE TRIGGER catalog_column_requires_basis BEFORE INSERT OR UPDATE ON gdpr.catalog_column FOR EACH ROW EXECUTE FUNCTION gdpr.require_column_basis();
+CREATE TRIGGER erasure_ledger_forget_notes AFTER INSERT ON gdpr.erasure_ledger REFERENCING NEW TABLE AS erased FOR EACH STATEMENT EXECUTE FUNCTION gdpr.forget_subject_notes();
+CREATE TRIGGER outbox_respects_restriction BEFORE INSERT ON gdpr.outbox FOR EACH ROW EXECUTE FUNCTION gdpr.outbox_respects_restriction();
 ALTER TABLE ONLY club.account_movements
     ADD CONSTRAINT account_movements_club_id_customer_id_fkey FOREIGN KEY (club_id, customer_id) REFERENCES club.customers(club_id, id);
 ALTER TABLE ONLY club.activities
@@ -6086,6 +7279,16 @@ ALTER TABLE ONLY gdpr.catalog_table
     ADD CONSTRAINT catalog_table_kind_fkey FOREIGN KEY (kind) REFERENCES gdpr.subject_kind(kind) ON DELETE CASCADE;
 ALTER TABLE ONLY gdpr.catalog_table
     ADD CONSTRAINT catalog_table_parent_schema_parent_name_fkey FOREIGN KEY (parent_schema, parent_name) REFERENCES gdpr.catalog_table(table_schema, table_name) ON DELETE CASCADE;
+ALTER TABLE ONLY gdpr.consent_cover
+    ADD CONSTRAINT consent_cover_kind_fkey FOREIGN KEY (kind) REFERENCES gdpr.consent_table(kind) ON DELETE CASCADE;
+ALTER TABLE ONLY gdpr.consent_table
+    ADD CONSTRAINT consent_table_kind_fkey FOREIGN KEY (kind) REFERENCES gdpr.subject_kind(kind) ON DELETE CASCADE;
+ALTER TABLE ONLY gdpr.consent_table
+    ADD CONSTRAINT consent_table_table_schema_table_name_fkey FOREIGN KEY (table_schema, table_name) REFERENCES gdpr.catalog_table(table_schema, table_name) ON DELETE CASCADE;
+ALTER TABLE ONLY gdpr.consent_withdrawal
+    ADD CONSTRAINT consent_withdrawal_request_id_fkey FOREIGN KEY (request_id) REFERENCES gdpr.dsr_request(id);
+ALTER TABLE ONLY gdpr.dsr_request_event
+    ADD CONSTRAINT dsr_request_event_request_id_fkey FOREIGN KEY (request_id) REFERENCES gdpr.dsr_request(id);
 ALTER TABLE ONLY gdpr.group_right
     ADD CONSTRAINT group_right_group_role_fkey FOREIGN KEY (group_role) REFERENCES gdpr.staff_group(group_role) ON DELETE CASCADE;
 ALTER TABLE ONLY gdpr.insight_statement
@@ -6096,10 +7299,14 @@ ALTER TABLE ONLY gdpr.outbox
     ADD CONSTRAINT outbox_rule_id_fkey FOREIGN KEY (rule_id) REFERENCES gdpr.rule(id);
 ALTER TABLE ONLY gdpr.outbox
     ADD CONSTRAINT outbox_run_id_fkey FOREIGN KEY (run_id) REFERENCES gdpr.rule_run(id);
+ALTER TABLE ONLY gdpr.processing_restriction
+    ADD CONSTRAINT processing_restriction_request_id_fkey FOREIGN KEY (request_id) REFERENCES gdpr.dsr_request(id);
 ALTER TABLE ONLY gdpr.rule_run
     ADD CONSTRAINT rule_run_rule_id_fkey FOREIGN KEY (rule_id) REFERENCES gdpr.rule(id);
 ALTER TABLE ONLY gdpr.rule_subject
     ADD CONSTRAINT rule_subject_rule_id_fkey FOREIGN KEY (rule_id) REFERENCES gdpr.rule(id);
+ALTER TABLE ONLY gdpr.subject_birth_date
+    ADD CONSTRAINT subject_birth_date_kind_fkey FOREIGN KEY (kind) REFERENCES gdpr.subject_kind(kind) ON DELETE CASCADE;
 ALTER TABLE club.account_movements ENABLE ROW LEVEL SECURITY;
 ALTER TABLE club.activities ENABLE ROW LEVEL SECURITY;
 ALTER TABLE club.addresses ENABLE ROW LEVEL SECURITY;
@@ -6230,8 +7437,12 @@ REVOKE ALL ON FUNCTION gdpr.active_legal_holds(p_kind text, p_subject_key text, 
 GRANT ALL ON FUNCTION gdpr.active_legal_holds(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.active_legal_holds(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_erasure;
 GRANT ALL ON FUNCTION gdpr.active_legal_holds(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.active_restrictions(p_kind text, p_subject_key text, p_tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.active_restrictions(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.active_restrictions(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.add_staff(p_tenant text, p_login_role name, p_groups name[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.add_staff(p_tenant text, p_login_role name, p_groups name[]) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.age_band_sql(p_kind text, p_alias text, p_on_ref text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.anonymize(p_kind text, p_subject_key text, p_reason text, p_tenant text, p_force boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.anonymize(p_kind text, p_subject_key text, p_reason text, p_tenant text, p_force boolean) TO pgdpr_erasure;
 GRANT ALL ON FUNCTION gdpr.anonymize(p_kind text, p_subject_key text, p_reason text, p_tenant text, p_force boolean) TO pgdpr_admin;
@@ -6259,6 +7470,12 @@ GRANT ALL ON FUNCTION gdpr.check_time_zone(p_time_zone text) TO pgdpr_staff;
 REVOKE ALL ON FUNCTION gdpr.clear_legal_hold(p_hold_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.clear_legal_hold(p_hold_id bigint) TO pgdpr_erasure;
 GRANT ALL ON FUNCTION gdpr.clear_legal_hold(p_hold_id bigint) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.close_request(p_request_id bigint, p_outcome text, p_note text, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.close_request(p_request_id bigint, p_outcome text, p_note text, p_now timestamp with time zone) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.close_request(p_request_id bigint, p_outcome text, p_note text, p_now timestamp with time zone) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.column_needs_basis(p_category text, p_sensitive boolean, p_sensitive_when name) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.column_needs_basis(p_category text, p_sensitive boolean, p_sensitive_when name) TO pgdpr_admin;
+GRANT ALL ON FUNCTION gdpr.column_needs_basis(p_category text, p_sensitive boolean, p_sensitive_when name) TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.compliance_record(p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.compliance_record(p_tenant text) TO pgdpr_admin;
 GRANT ALL ON FUNCTION gdpr.compliance_record(p_tenant text) TO pgdpr_staff;
@@ -6267,6 +7484,7 @@ GRANT ALL ON FUNCTION gdpr.compliance_table_security(p_table regclass) TO pgdpr_
 GRANT ALL ON FUNCTION gdpr.compliance_table_security(p_table regclass) TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.condition_club_birthday_today(p_alias text, p_params jsonb, p_params_ref text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.condition_club_can_be_anonymised(p_alias text, p_params jsonb, p_params_ref text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.consent_withdrawn_for_template(p_kind text, p_tenant text, p_subject_key text, p_template text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.create_rule(p_tenant text, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_kind text, p_time_zone text, p_enabled boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.create_rule(p_tenant text, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_kind text, p_time_zone text, p_enabled boolean) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.create_rule(p_tenant text, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_kind text, p_time_zone text, p_enabled boolean) TO pgdpr_admin;
@@ -6276,8 +7494,16 @@ REVOKE ALL ON FUNCTION gdpr.cron_field_values(p_field text, p_min integer, p_max
 GRANT ALL ON FUNCTION gdpr.cron_field_values(p_field text, p_min integer, p_max integer, p_what text, p_names text[]) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.cron_field_values(p_field text, p_min integer, p_max integer, p_what text, p_names text[]) TO pgdpr_admin;
 GRANT ALL ON FUNCTION gdpr.cron_field_values(p_field text, p_min integer, p_max integer, p_what text, p_names text[]) TO pgdpr_staff;
+REVOKE ALL ON FUNCTION gdpr.declare_birth_date(p_kind text, p_column name) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.declare_birth_date(p_kind text, p_column name) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.declare_column(p_schema name, p_table name, p_column name, p_category text, p_erase text, p_sensitive boolean, p_erase_constant text, p_part_of_record boolean, p_label_da text, p_label_en text, p_sensitive_when name) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.declare_column(p_schema name, p_table name, p_column name, p_category text, p_erase text, p_sensitive boolean, p_erase_constant text, p_part_of_record boolean, p_label_da text, p_label_en text, p_sensitive_when name) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.declare_column_basis(p_schema name, p_table name, p_column name, p_basis text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.declare_column_basis(p_schema name, p_table name, p_column name, p_basis text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.declare_consent_cover(p_kind text, p_consent_type text, p_erase_columns text[], p_stop_templates text[], p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.declare_consent_cover(p_kind text, p_consent_type text, p_erase_columns text[], p_stop_templates text[], p_description text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.declare_consent_table(p_kind text, p_schema name, p_table name, p_type_column name, p_withdrawn_column name, p_given_column name, p_guardian_column name) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.declare_consent_table(p_kind text, p_schema name, p_table name, p_type_column name, p_withdrawn_column name, p_given_column name, p_guardian_column name) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.declare_subject(p_kind text, p_schema name, p_table name, p_key name, p_tenant name, p_identifying name[], p_anonymized_column name, p_area text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.declare_subject(p_kind text, p_schema name, p_table name, p_key name, p_tenant name, p_identifying name[], p_anonymized_column name, p_area text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.declare_table(p_schema name, p_table name, p_kind text, p_link text, p_on_erase text, p_title_da text, p_title_en text, p_purpose text, p_legal_basis text, p_retention text, p_link_column name, p_parent_schema name, p_parent_table name, p_parent_column name, p_retain_column name, p_retain_period interval, p_retain_from_year_end boolean, p_recipients text, p_source text, p_position integer) FROM PUBLIC;
@@ -6302,11 +7528,15 @@ REVOKE ALL ON FUNCTION gdpr.erasure_guard_targets(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_erasure;
 GRANT ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.extend_request(p_request_id bigint, p_months integer, p_reason text, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.extend_request(p_request_id bigint, p_months integer, p_reason text, p_now timestamp with time zone) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.extend_request(p_request_id bigint, p_months integer, p_reason text, p_now timestamp with time zone) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.fk_edges() FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.fk_edges() TO pgdpr_admin;
 GRANT ALL ON FUNCTION gdpr.fk_edges() TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.forget_subject(p_kind text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.forget_subject(p_kind text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.forget_subject_notes() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.grant_support_access(p_tenant text, p_until timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.grant_support_access(p_tenant text, p_until timestamp with time zone) TO pgdpr_admin;
 GRANT ALL ON FUNCTION gdpr.grant_support_access(p_tenant text, p_until timestamp with time zone) TO pgdpr_staff;
@@ -6338,14 +7568,25 @@ GRANT ALL ON FUNCTION gdpr.ledger_export(p_since timestamp with time zone) TO pg
 REVOKE ALL ON FUNCTION gdpr.ledger_replay(p_entries jsonb, p_apply boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.ledger_replay(p_entries jsonb, p_apply boolean) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.ledger_signature(p_kind text, p_tenant text, p_subject_key text, p_erased_at timestamp with time zone, p_actor text, p_rule_id bigint, p_reason_category text, p_salt bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.lift_restriction(p_restriction_id bigint, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.lift_restriction(p_restriction_id bigint, p_note text) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.lift_restriction(p_restriction_id bigint, p_note text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.list_requests(p_tenant text, p_overdue boolean, p_now timestamp with time zone, p_subject_key text, p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.list_requests(p_tenant text, p_overdue boolean, p_now timestamp with time zone, p_subject_key text, p_kind text) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.list_requests(p_tenant text, p_overdue boolean, p_now timestamp with time zone, p_subject_key text, p_kind text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.list_rules(p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.list_rules(p_tenant text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.list_rules(p_tenant text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.lock_subjects(p_kind text, p_tenant text, p_keys text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.minor_figures(p_tenant text, p_on date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.normalize_schedule(p_schedule text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.normalize_schedule(p_schedule text) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.normalize_schedule(p_schedule text) TO pgdpr_admin;
 GRANT ALL ON FUNCTION gdpr.normalize_schedule(p_schedule text) TO pgdpr_staff;
+REVOKE ALL ON FUNCTION gdpr.open_request(p_kind text, p_subject_key text, p_type text, p_verification text, p_note text, p_received_at timestamp with time zone, p_tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.open_request(p_kind text, p_subject_key text, p_type text, p_verification text, p_note text, p_received_at timestamp with time zone, p_tenant text) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.open_request(p_kind text, p_subject_key text, p_type text, p_verification text, p_note text, p_received_at timestamp with time zone, p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.outbox_respects_restriction() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.pending_deferred_erasures(p_kind text, p_subject_key text, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.pending_deferred_erasures(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.pending_deferred_erasures(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_erasure;
@@ -6362,6 +7603,13 @@ REVOKE ALL ON FUNCTION gdpr.proof_scan(p_kind text, p_tenant text, p_keys text[]
 REVOKE ALL ON FUNCTION gdpr.proof_value_hashes(p_text text, p_max integer, p_salt bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.protected_tables() FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.protected_tables() TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.redact_note(p_text text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.redact_note(p_text text) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.redact_note(p_text text) TO pgdpr_admin;
+GRANT ALL ON FUNCTION gdpr.redact_note(p_text text) TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.refresh_views() FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.refresh_views() TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.register_access_of(p_role name, p_area text) FROM PUBLIC;
@@ -6372,7 +7620,24 @@ REVOKE ALL ON FUNCTION gdpr.register_action(p_name text, p_function regproc, p_d
 GRANT ALL ON FUNCTION gdpr.register_action(p_name text, p_function regproc, p_description text, p_erases boolean, p_params jsonb, p_subject_table text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.register_condition(p_name text, p_function regproc, p_description text, p_params jsonb, p_subject_table text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.register_condition(p_name text, p_function regproc, p_description text, p_params jsonb, p_subject_table text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.request_answering_actions(p_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.request_answering_actions(p_type text) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.request_answering_actions(p_type text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.request_clock(p_now timestamp with time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.request_due(p_received_at timestamp with time zone, p_tenant text, p_months integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.request_figures(p_tenant text, p_now timestamp with time zone) FROM PUBLIC;
+GRANT SELECT ON TABLE gdpr.dsr_request TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.request_for_change(p_request_id bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.request_subject(p_kind text, p_subject_key text, p_tenant text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.require_column_basis() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.require_erasure_right() FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.require_register_access(p_kind text, p_level text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text, p_until timestamp with time zone, p_request_id bigint, p_tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text, p_until timestamp with time zone, p_request_id bigint, p_tenant text) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text, p_until timestamp with time zone, p_request_id bigint, p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.restricted_subject_keys(p_kind text, p_tenant text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.restricted_subject_keys(p_kind text, p_tenant text, p_at timestamp with time zone) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.restricted_subject_keys(p_kind text, p_tenant text, p_at timestamp with time zone) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.retain_due_expr(p_schema name, p_table name, p_alias text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.revoke_support_access(p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.revoke_support_access(p_tenant text) TO pgdpr_admin;
@@ -6437,6 +7702,9 @@ REVOKE ALL ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) FROM P
 GRANT ALL ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) TO pgdpr_admin;
 GRANT ALL ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) TO pgdpr_support;
+REVOKE ALL ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone, p_tenant text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone, p_tenant text) TO pgdpr_erasure;
@@ -6455,8 +7723,15 @@ GRANT ALL ON FUNCTION gdpr.start_manual_run(p_rule_id bigint, p_now timestamp wi
 REVOKE ALL ON FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamp with time zone, p_trigger text, p_now timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamp with time zone, p_trigger text, p_now timestamp with time zone) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.start_run(p_rule gdpr.rule, p_slot timestamp with time zone, p_trigger text, p_now timestamp with time zone) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.subject_age_band(p_kind text, p_tenant text, p_subject_key text, p_on date) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.subject_age_band(p_kind text, p_tenant text, p_subject_key text, p_on date) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.subject_notes(p_topics text[], p_ref_id bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.subject_reach(p_root oid) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.subject_reach(p_root oid) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone) TO pgdpr_owner;
+GRANT ALL ON FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone) TO pgdpr_admin;
+GRANT ALL ON FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone) TO pgdpr_view_owner;
 REVOKE ALL ON FUNCTION gdpr.subject_source(p_schema name, p_table name, p_alias text, OUT from_clause text, OUT where_clause text, OUT key_expr text, OUT tenant_expr text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.subject_types(p_kind text, OUT key_type text, OUT tenant_type text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.support_tenants(p_role name) FROM PUBLIC;
@@ -6484,6 +7759,10 @@ REVOKE ALL ON FUNCTION gdpr.verify_erased(p_kind text, p_subject_key text, p_ten
 GRANT ALL ON FUNCTION gdpr.verify_erased(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_erasure;
 GRANT ALL ON FUNCTION gdpr.verify_erased(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.view_write() FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.withdraw_consent(p_kind text, p_subject_key text, p_consent_type text, p_note text, p_request_id bigint, p_tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.withdraw_consent(p_kind text, p_subject_key text, p_consent_type text, p_note text, p_request_id bigint, p_tenant text) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.withdraw_consent(p_kind text, p_subject_key text, p_consent_type text, p_note text, p_request_id bigint, p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.write_subject_note(p_kind text, p_tenant text, p_subject_key text, p_topic text, p_ref_id bigint, p_note text) FROM PUBLIC;
 GRANT SELECT,INSERT,DELETE,TRIGGER,UPDATE ON TABLE club.account_movements TO pgdpr_owner;
 GRANT SELECT ON TABLE club.account_movements TO pgdpr_view_owner;
 GRANT SELECT,INSERT,DELETE,TRIGGER,UPDATE ON TABLE club.activities TO pgdpr_owner;
@@ -6567,14 +7846,23 @@ GRANT SELECT ON TABLE club_app.table_bookings TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.audit_event TO pgdpr_admin;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE gdpr.catalog_column TO pgdpr_admin;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE gdpr.catalog_table TO pgdpr_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE gdpr.column_legal_basis TO pgdpr_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE gdpr.consent_cover TO pgdpr_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE gdpr.consent_table TO pgdpr_admin;
+GRANT SELECT ON TABLE gdpr.consent_withdrawal TO pgdpr_admin;
+GRANT SELECT ON TABLE gdpr.controller_record TO pgdpr_admin;
+GRANT SELECT ON TABLE gdpr.dsr_request_event TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.group_right TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.outbox TO pgdpr_admin;
+GRANT SELECT ON TABLE gdpr.processing_restriction TO pgdpr_admin;
+GRANT SELECT ON TABLE gdpr.processing_restriction TO pgdpr_view_owner;
 GRANT SELECT ON TABLE gdpr.rule_action TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.rule_condition TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.rule_run TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.rule_safety TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.rule_subject TO pgdpr_admin;
 GRANT SELECT,INSERT,UPDATE ON TABLE gdpr.staff_group TO pgdpr_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE gdpr.subject_birth_date TO pgdpr_admin;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE gdpr.subject_kind TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.support_grant TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.ticker TO pgdpr_admin;
