@@ -60,9 +60,11 @@ CREATE INDEX dsr_request_subject ON gdpr.dsr_request (kind, tenant, subject_key)
 COMMENT ON TABLE gdpr.dsr_request IS 'Data-subject requests (GDPR Art. 12(3)): receipt, deadline, status; keys only';
 
 -- The engine actions that answered a request: its report, export or erasure events.
+-- No foreign key to the audit trail: a referencing table would change how the
+-- trail's append-only guard answers a TRUNCATE (and the trail never loses a row).
 CREATE TABLE gdpr.dsr_request_event (
     request_id  bigint NOT NULL REFERENCES gdpr.dsr_request,
-    event_id    bigint NOT NULL REFERENCES gdpr.audit_event,
+    event_id    bigint NOT NULL,
     PRIMARY KEY (request_id, event_id)
 );
 COMMENT ON TABLE gdpr.dsr_request_event IS 'Audit events (report, export, erasure, ...) that answered a request';
