@@ -7703,8 +7703,6 @@ ALTER TABLE ONLY gdpr.consent_table
 ALTER TABLE ONLY gdpr.consent_withdrawal
     ADD CONSTRAINT consent_withdrawal_request_id_fkey FOREIGN KEY (request_id) REFERENCES gdpr.dsr_request(id);
 ALTER TABLE ONLY gdpr.dsr_request_event
-    ADD CONSTRAINT dsr_request_event_event_id_fkey FOREIGN KEY (event_id) REFERENCES gdpr.audit_event(id);
-ALTER TABLE ONLY gdpr.dsr_request_event
     ADD CONSTRAINT dsr_request_event_request_id_fkey FOREIGN KEY (request_id) REFERENCES gdpr.dsr_request(id);
 ALTER TABLE ONLY gdpr.group_right
     ADD CONSTRAINT group_right_group_role_fkey FOREIGN KEY (group_role) REFERENCES gdpr.staff_group(group_role) ON DELETE CASCADE;
