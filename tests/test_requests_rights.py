@@ -59,7 +59,7 @@ def test_restriction_keeps_the_data_stops_messages_and_is_lifted_with_an_audit(c
     assert outcome == [(str(b.id),)]
     listed = json.loads(run_cli("restriction", "list", "--club", "1", "--format", "json").output)
     assert [(r["id"], r["ground"]) for r in listed] == [(rid, "accuracy_contested")]
-    assert listed[0]["notes"][0]["note"] == "Kunden bestrider CPR [cpr fjernet]"
+    assert listed[0]["notes"][0]["note"] == "Kunden bestrider CPR [nummer fjernet]"
     event = conn.execute("SELECT details FROM gdpr.audit_event WHERE action = 'restriction_set'").fetchone()[0]
     assert event["messages_cancelled"] == 1 and "bestrider" not in json.dumps(event)
     assert run_cli("restriction", "lift", str(rid)).exit_code == 0

@@ -7,23 +7,13 @@
 -- notes people type (how the requester was identified, why the deadline moved) are
 -- kept pattern-redacted in gdpr.subject_note and deleted when the subject is erased.
 
--- CPR-shaped numbers (DDMMYY and SSSS with any separator, or none) and account-shaped
--- numbers (a 4-digit registration number and a 6-10 digit account, an IBAN) replaced
--- by a marker. By pattern, never by comparing with a stored value (no oracle).
--- Inlinable: every function and operator qualified.
-CREATE OR REPLACE FUNCTION gdpr.redact_note(p_text text) RETURNS text
+-- A note as it is kept: every CPR- or account-shaped number (the shapes of
+-- gdpr.masked_number_pattern(), the same the views mask) replaced by a marker, by
+-- pattern, never by comparing with a stored value (no oracle). Inlinable.
+CREATE OR REPLACE FUNCTION gdpr.redact_note(p_text pg_catalog.text) RETURNS pg_catalog.text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT pg_catalog.left(
-        pg_catalog.regexp_replace(
-            pg_catalog.regexp_replace(
-                pg_catalog.regexp_replace(
-                    pg_catalog.regexp_replace(pg_catalog.btrim(p_text),
-                        '(?<![0-9A-Za-z])[A-Za-z]{2}[0-9]{2}(?:[ ]?[0-9A-Za-z]){11,30}(?![0-9A-Za-z])',
-                        '[kontonummer fjernet]', 'g'),
-                    '(?<![0-9])[0-9]{4}[^0-9A-Za-z]{1,3}[0-9]{6,10}(?![0-9])', '[kontonummer fjernet]', 'g'),
-                '(?<![0-9])[0-9]{11,14}(?![0-9])', '[kontonummer fjernet]', 'g'),
-            '(?<![0-9])[0-9]{6}[^0-9A-Za-z]{0,3}[0-9]{4}(?![0-9])', '[cpr fjernet]', 'g'),
-        1000)
+    SELECT pg_catalog.left(pg_catalog.regexp_replace(pg_catalog.btrim(p_text), gdpr.masked_number_pattern(),
+                                                     '[nummer fjernet]', 'g'), 1000)
 $$;
 COMMENT ON FUNCTION gdpr.redact_note(text) IS
     'A caller-written note with CPR- and account-shaped numbers replaced by a marker, at most 1000 characters';
