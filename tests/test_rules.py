@@ -100,7 +100,7 @@ def test_preview_equals_independent_count_and_changes_nothing(conn, club):
     preview = conn.execute("SELECT gdpr.preview_rule(%s)", (rule,)).fetchone()[0]
     assert preview["count"] == len(expected)
     assert {int(k) for k in preview["sample"]} == expected
-    assert preview["held_back"] == {"legal_hold": 1, "open_balance": 1, "future_booking": 1}
+    assert preview["held_back"] == {"legal_hold": 1, "open_balance": 1, "future_booking": 1, "restricted": 0}
     assert conn.execute("SELECT count(*) FROM gdpr.outbox").fetchone()[0] == before
     assert conn.execute("SELECT count(*) FROM gdpr.rule_run").fetchone()[0] == 0
     # other thresholds, one left out: still the independent count
@@ -460,7 +460,7 @@ def test_no_now_switches_the_built_in_safety_off(conn, club):
     conn.execute("UPDATE gdpr.legal_hold SET until = now() + interval '30 days'")
     rule = create_rule(conn, "1", conditions=ZERO_MONTHS, actions=["anonymise"])
     preview = conn.execute("SELECT gdpr.preview_rule(%s, '2999-01-01')", (rule,)).fetchone()[0]
-    assert preview["held_back"] == {"legal_hold": 1, "open_balance": 2, "future_booking": 2}
+    assert preview["held_back"] == {"legal_hold": 1, "open_balance": 2, "future_booking": 2, "restricted": 0}
     result = conn.execute("SELECT gdpr.run_rule(%s, '2999-01-01')", (rule,)).fetchone()[0]
     assert result["skipped"] == {"legal_hold": 1, "open_balance": 2, "future_booking": 2}
     safe = {club["booked"].id, club["held"].id, club["debtor"].id, club["active"].id}

@@ -76,7 +76,7 @@ def test_none_cannot_list_keys_or_infer_debt_bookings_activity(conn, world):
     as_role(conn, world["roles"]["read"])
     preview = conn.execute("SELECT gdpr.preview_rule(%s)", (world["rule"],)).fetchone()[0]
     assert preview["count"] == 3 and preview["held_back"] == {"legal_hold": 1, "open_balance": 1,
-                                                               "future_booking": 1}
+                                                               "future_booking": 1, "restricted": 0}
     assert [r[0] for r in conn.execute("SELECT id FROM gdpr.list_rules()")] == [world["rule"]]
     assert conn.execute("SELECT count(*) FROM gdpr.rule_history()").fetchone()[0] == 1
 

@@ -544,8 +544,15 @@ BEGIN
            AND a.attname = v_kind.tenant_column;
         v_base := v_base || format('s.%I = CAST($1 AS %s)', v_kind.tenant_column, v_tenant_type);
     END IF;
+    -- not erased: the anonymised-at column where the schema has one (set by the
+    -- erasure; staff cannot write it), else the engine's ledger
     IF v_kind.anonymized_column IS NOT NULL THEN
         v_base := v_base || format('s.%I IS NULL', v_kind.anonymized_column);
+    ELSE
+        v_base := v_base || format(
+            'NOT EXISTS (SELECT FROM gdpr.erasure_ledger l WHERE l.kind = %L AND l.subject_key = s.%I::text AND %s)',
+            v_kind.kind, v_kind.key_column,
+            CASE WHEN v_kind.tenant_column IS NOT NULL THEN 'l.tenant = $1' ELSE 'l.tenant IS NULL' END);
     END IF;
     -- conditions (configurable)
     FOR v_item IN SELECT e.value AS item, e.ordinality - 1 AS i FROM jsonb_array_elements(p_rule.conditions) WITH ORDINALITY e LOOP
@@ -572,6 +579,11 @@ BEGIN
             v_kind.kind, CASE WHEN v_kind.tenant_column IS NOT NULL THEN ' AND h.tenant = $1' ELSE '' END,
             v_kind.key_column));
     END IF;
+    -- ... restriction of processing (GDPR Art. 18: the data is kept, nothing acts on it) ...
+    v_safety := v_safety || jsonb_build_object('restricted', format(
+        'NOT EXISTS (SELECT FROM gdpr.processing_restriction r WHERE r.kind = %L AND r.tenant = %s'
+        ' AND r.subject_key = s.%I::text AND r.lifted_at IS NULL AND (r.until IS NULL OR r.until > now()))',
+        v_kind.kind, CASE WHEN v_kind.tenant_column IS NOT NULL THEN '$1' ELSE '''''' END, v_kind.key_column));
     -- ... and the subject table's own safety (club.customers: debt, future bookings)
     SELECT f.function INTO v_registered FROM gdpr.rule_safety f
      WHERE f.subject_table = format('%s.%s', v_kind.table_schema, v_kind.table_name);

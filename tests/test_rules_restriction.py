@@ -1,0 +1,22 @@
+"""A subject whose processing is restricted (GDPR Art. 18) is kept out of every rule:
+the preview holds it back and a run does not touch it; lifting the restriction
+makes it eligible again."""
+
+from __future__ import annotations
+
+from factory import make_club
+from test_rules import create_rule, inactive
+
+
+def test_a_restricted_subject_is_held_back_from_rules(conn):
+    make_club(conn, 1)
+    restricted, free = inactive(conn, 1), inactive(conn, 1)
+    rule = create_rule(conn)
+    rid = conn.execute("SELECT gdpr.restrict_processing('customer', %s, 'accuracy_contested', NULL, NULL, NULL, '1')",
+                       (str(restricted.id),)).fetchone()[0]
+    preview = conn.execute("SELECT gdpr.preview_rule(%s)", (rule,)).fetchone()[0]
+    assert {int(k) for k in preview["sample"]} == {free.id}
+    assert preview["held_back"].get("restricted") == 1
+    conn.execute("SELECT gdpr.lift_restriction(%s)", (rid,))
+    preview = conn.execute("SELECT gdpr.preview_rule(%s)", (rule,)).fetchone()[0]
+    assert {int(k) for k in preview["sample"]} == {free.id, restricted.id}
