@@ -20,3 +20,15 @@ def test_a_restricted_subject_is_held_back_from_rules(conn):
     conn.execute("SELECT gdpr.lift_restriction(%s)", (rid,))
     preview = conn.execute("SELECT gdpr.preview_rule(%s)", (rule,)).fetchone()[0]
     assert {int(k) for k in preview["sample"]} == {free.id, restricted.id}
+
+
+def test_the_insight_report_shows_the_restriction(conn):
+    make_club(conn, 1)
+    customer = inactive(conn, 1)
+    report = conn.execute("SELECT gdpr.insight_report('customer', %s)", (str(customer.id),)).fetchone()[0]
+    assert report["subject"]["restricted"] is False
+    conn.execute("SELECT gdpr.restrict_processing('customer', %s, 'objection_pending', NULL, NULL, NULL, '1')",
+                 (str(customer.id),))
+    report = conn.execute("SELECT gdpr.insight_report('customer', %s)", (str(customer.id),)).fetchone()[0]
+    assert report["subject"]["restricted"] is True
+    assert report["subject"]["age_band"] in ("adult", "under_18", "under_13", None)

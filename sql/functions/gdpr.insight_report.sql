@@ -299,7 +299,10 @@ BEGIN
         )
         SELECT (left(json_build_object(
             'subject', json_build_object('kind', v_kind.kind, 'key', v_key, 'tenant', v_subject_tenant,
-                                         'anonymized_at', v_anonymized_at),
+                                         'anonymized_at', v_anonymized_at,
+                                         -- Art. 18: processing restricted; Databeskyttelsesloven § 6: a child
+                                         'restricted', gdpr.subject_restricted(p_kind, v_subject_tenant, v_key),
+                                         'age_band', gdpr.subject_age_band(p_kind, v_subject_tenant, v_key)),
             -- "anonymised on ..., what is still kept" (seed S3)
             'anonymized', CASE WHEN v_anonymized_at IS NOT NULL THEN json_build_object(
                 'at', v_anonymized_at,
