@@ -190,8 +190,8 @@ def test_unknown_subject_and_other_club_read_the_same(club):
         anonymize(conn, subject)
     with pytest.raises(errors.NoDataFound) as unknown:
         conn.execute("SELECT gdpr.anonymize('customer', '987654', 'x')")
-    assert other_club.value.diag.message_primary == f"customer {subject.id} not found"
-    assert unknown.value.diag.message_primary == "customer 987654 not found"
+    assert other_club.value.diag.message_primary == f"customer {subject.id} not found in club 2"
+    assert unknown.value.diag.message_primary == "customer 987654 not found in club 2"
     with pytest.raises(errors.InsufficientPrivilege):
         conn.execute("SELECT gdpr.anonymize('customer', %s, 'x', '1')", (str(subject.id),))
     conn.execute("RESET ROLE")

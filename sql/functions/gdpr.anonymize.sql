@@ -5,69 +5,6 @@
 -- nothing else points to them. Everything is generated from the catalog, one
 -- statement per declared table for a whole batch of subjects (set-based).
 
--- Whether a subject is erased is the engine's fact: an entry in gdpr.erasure_ledger,
--- which only the engine writes (never the subject row's anonymised-at column, which
--- anyone who may write the row could set or clear). A restored backup lacks the
--- entries made after it until `pgdpr ledger replay` erases those subjects again.
-CREATE OR REPLACE FUNCTION gdpr.subject_erased(p_kind text, p_tenant text, p_subject_key text) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT EXISTS (SELECT FROM gdpr.erasure_ledger l
-                    WHERE l.kind = p_kind AND l.subject_key = p_subject_key
-                      AND (l.tenant = p_tenant OR (l.tenant IS NULL AND p_tenant IS NULL)))
-$$;
-ALTER FUNCTION gdpr.subject_erased(text, text, text) OWNER TO pgdpr_owner;
-REVOKE ALL ON FUNCTION gdpr.subject_erased(text, text, text) FROM PUBLIC;
-COMMENT ON FUNCTION gdpr.subject_erased(text, text, text) IS
-    'True when the erasure ledger records the subject as erased; internal';
-
--- Lock the subject rows (FOR UPDATE, in key order) and classify them. A concurrent
--- insert of a row pointing at a locked subject waits on its foreign key check and
--- is then refused by gdpr.erasure_guard() (see gdpr.erasure_guard.sql).
--- p_tenant NULL = any tenant (admins only; callers resolve that).
-CREATE OR REPLACE FUNCTION gdpr.lock_subjects(p_kind text, p_tenant text, p_keys text[])
-RETURNS TABLE (subject_key text, tenant text, anonymized boolean)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_s gdpr.subject_kind;
-    v_types record;
-    v_anon text;
-    v_keys text[] := p_keys;
-    v_key text;
-BEGIN
-    SELECT * INTO v_s FROM gdpr.subject_kind k WHERE k.kind = p_kind;
-    SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
-    BEGIN
-        EXECUTE format('SELECT $1::%s[]', v_types.key_type) USING v_keys;
-    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-        -- some keys are not even of the key's type: they are simply not found
-        v_keys := '{}';
-        FOREACH v_key IN ARRAY p_keys LOOP
-            BEGIN
-                EXECUTE format('SELECT $1::%s', v_types.key_type) USING v_key;
-                v_keys := v_keys || v_key;
-            EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-                NULL;
-            END;
-        END LOOP;
-    END;
-    -- erased: the ledger says so (gdpr.subject_erased), looked up by its index
-    v_anon := format('EXISTS (SELECT FROM gdpr.erasure_ledger l WHERE l.kind = %L AND l.subject_key = r.%I::text AND %s)',
-                     p_kind, v_s.key_column,
-                     CASE WHEN v_s.tenant_column IS NOT NULL THEN format('l.tenant = r.%I::text', v_s.tenant_column)
-                          ELSE 'l.tenant IS NULL' END);
-    RETURN QUERY EXECUTE format(
-            'SELECT r.%1$I::text, %2$s, %3$s FROM %4$I.%5$I r
-              WHERE r.%1$I = ANY ($1::%6$s[]) %7$s ORDER BY r.%1$I FOR UPDATE OF r',
-            v_s.key_column,
-            CASE WHEN v_s.tenant_column IS NOT NULL THEN format('r.%I::text', v_s.tenant_column) ELSE 'NULL::text' END,
-            v_anon, v_s.table_schema, v_s.table_name, v_types.key_type,
-            CASE WHEN v_s.tenant_column IS NOT NULL
-                 THEN format('AND ($2 IS NULL OR r.%I = $2::%s)', v_s.tenant_column, v_types.tenant_type) ELSE '' END)
-        USING v_keys, p_tenant;
-END $$;
-ALTER FUNCTION gdpr.lock_subjects(text, text, text[]) OWNER TO pgdpr_owner;
-REVOKE ALL ON FUNCTION gdpr.lock_subjects(text, text, text[]) FROM PUBLIC;
-
 -- The erasure itself, for a batch of locked, not yet anonymised, not held subjects
 -- of one tenant. Internal (no grants): gdpr.anonymize, gdpr.anonymize_many and the
 -- ledger replay call it. Returns {"keys", "tables": {t: {deleted, anonymized,
@@ -417,14 +354,7 @@ BEGIN
         RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
-    SELECT l.*, count(*) OVER () AS n INTO v_row
-      FROM gdpr.lock_subjects(p_kind, v_tenant, ARRAY[p_subject_key]) l LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
-    ELSIF v_row.n > 1 THEN
-        RAISE EXCEPTION '% % exists in more than one club: name the club', p_kind, p_subject_key
-            USING ERRCODE = 'ambiguous_parameter';
-    END IF;
+    SELECT * INTO v_row FROM gdpr.lock_subject(p_kind, v_tenant, p_subject_key);
     IF v_row.anonymized THEN
         RETURN jsonb_build_object('status', 'already_anonymized', 'kind', p_kind,
                                   'tenant', v_row.tenant, 'subject_key', v_row.subject_key);
@@ -582,10 +512,7 @@ BEGIN
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
-    SELECT * INTO v_row FROM gdpr.lock_subjects(p_kind, v_tenant, ARRAY[p_subject_key]) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
-    END IF;
+    SELECT * INTO v_row FROM gdpr.lock_subject(p_kind, v_tenant, p_subject_key);
     FOR v_t IN SELECT * FROM gdpr.catalog_table WHERE kind = p_kind ORDER BY position, table_schema, table_name LOOP
         EXECUTE format('SELECT count(*) FROM %I.%I a WHERE %s', v_t.table_schema, v_t.table_name,
                        gdpr.subject_filter(v_t.table_schema, v_t.table_name, 'a',

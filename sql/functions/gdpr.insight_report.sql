@@ -224,7 +224,6 @@ DECLARE
     v_rows json;
     v_counts integer[] := '{}';
     v_rowsets json[] := '{}';
-    v_not_found text;
 BEGIN
     SELECT * INTO v_kind FROM gdpr.subject_kind WHERE kind = p_kind;
     IF NOT FOUND THEN
@@ -239,8 +238,6 @@ BEGIN
         RAISE EXCEPTION 'role % has no access to the % register', gdpr.caller(), v_kind.area
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    v_not_found := format('%s %s not found', v_kind.kind, left(COALESCE(p_subject_key, ''), 40))
-        || CASE WHEN v_tenant IS NOT NULL THEN format(' in club %s', v_tenant) ELSE '' END;
 
     SELECT format_type(a.atttypid, a.atttypmod),
            (SELECT format_type(b.atttypid, b.atttypmod) FROM pg_catalog.pg_attribute b
@@ -270,12 +267,7 @@ BEGIN
     EXCEPTION WHEN data_exception THEN  -- a malformed key: same answer as an unknown one
         v_found := 0;
     END;
-    IF v_found = 0 THEN
-        RAISE EXCEPTION '%', v_not_found USING ERRCODE = 'no_data_found';
-    ELSIF v_found > 1 THEN
-        RAISE EXCEPTION '% % exists in more than one club: name the club', v_kind.kind, v_key
-            USING ERRCODE = 'cardinality_violation';
-    END IF;
+    PERFORM gdpr.require_one_subject(p_kind, p_subject_key, v_tenant, v_found);
 
     -- Evaluated once per call (performance-floor.md), the same function the masking views use.
     v_access := gdpr.sensitive_access_of(gdpr.caller(), v_kind.area);

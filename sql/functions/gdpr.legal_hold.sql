@@ -33,10 +33,7 @@ BEGIN
         RAISE EXCEPTION 'a legal hold must end in the future' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
-    SELECT * INTO v_row FROM gdpr.lock_subjects(p_kind, v_tenant, ARRAY[p_subject_key]) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
-    END IF;
+    SELECT * INTO v_row FROM gdpr.lock_subject(p_kind, v_tenant, p_subject_key);
     IF v_row.anonymized THEN
         RAISE EXCEPTION '% % is already anonymised', p_kind, p_subject_key USING ERRCODE = 'object_in_use';
     END IF;

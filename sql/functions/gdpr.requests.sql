@@ -69,23 +69,13 @@ ALTER FUNCTION gdpr.require_register_access(text, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.require_register_access(text, text) FROM PUBLIC;
 
 -- The one subject p_subject_key of the caller's club (admins: of p_tenant, or of the
--- only club that has it), locked; an error when not found or ambiguous.
+-- only club that has it), locked (gdpr.lock_subject); the register keeps '' for "no club".
 CREATE OR REPLACE FUNCTION gdpr.request_subject(p_kind text, p_subject_key text, p_tenant text,
     OUT subject_key text, OUT tenant text, OUT anonymized boolean)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_n integer;
-BEGIN
-    SELECT l.subject_key, COALESCE(l.tenant, ''), l.anonymized, count(*) OVER ()
-      INTO subject_key, tenant, anonymized, v_n
-      FROM gdpr.lock_subjects(p_kind, gdpr.acting_tenant(p_tenant), ARRAY[p_subject_key]) l LIMIT 1;
-    IF v_n IS NULL THEN
-        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
-    ELSIF v_n > 1 THEN
-        RAISE EXCEPTION '% % exists in more than one club: name the club', p_kind, p_subject_key
-            USING ERRCODE = 'ambiguous_parameter';
-    END IF;
-END $$;
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT l.subject_key, COALESCE(l.tenant, ''), l.anonymized
+      FROM gdpr.lock_subject(p_kind, gdpr.acting_tenant(p_tenant), p_subject_key) l
+$$;
 ALTER FUNCTION gdpr.request_subject(text, text, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.request_subject(text, text, text) FROM PUBLIC;
 

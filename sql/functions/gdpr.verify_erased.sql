@@ -192,10 +192,7 @@ BEGIN
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
     -- the subject must exist in the caller's club (an erased subject row stays)
-    SELECT * INTO v_row FROM gdpr.lock_subjects(p_kind, v_tenant, ARRAY[p_subject_key]) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
-    END IF;
+    SELECT * INTO v_row FROM gdpr.lock_subject(p_kind, v_tenant, p_subject_key);
     SELECT * INTO v_proof FROM gdpr.erasure_proof e
      WHERE e.kind = p_kind AND e.tenant = COALESCE(v_row.tenant, '') AND e.subject_key = v_row.subject_key;
     IF NOT FOUND THEN

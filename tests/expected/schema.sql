@@ -285,14 +285,7 @@ BEGIN
         RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
-    SELECT l.*, count(*) OVER () AS n INTO v_row
-      FROM gdpr.lock_subjects(p_kind, v_tenant, ARRAY[p_subject_key]) l LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
-    ELSIF v_row.n > 1 THEN
-        RAISE EXCEPTION '% % exists in more than one club: name the club', p_kind, p_subject_key
-            USING ERRCODE = 'ambiguous_parameter';
-    END IF;
+    SELECT * INTO v_row FROM gdpr.lock_subject(p_kind, v_tenant, p_subject_key);
     IF v_row.anonymized THEN
         RETURN jsonb_build_object('status', 'already_anonymized', 'kind', p_kind,
                                   'tenant', v_row.tenant, 'subject_key', v_row.subject_key);
@@ -2474,10 +2467,7 @@ BEGIN
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
-    SELECT * INTO v_row FROM gdpr.lock_subjects(p_kind, v_tenant, ARRAY[p_subject_key]) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
-    END IF;
+    SELECT * INTO v_row FROM gdpr.lock_subject(p_kind, v_tenant, p_subject_key);
     FOR v_t IN SELECT * FROM gdpr.catalog_table WHERE kind = p_kind ORDER BY position, table_schema, table_name LOOP
         EXECUTE format('SELECT count(*) FROM %I.%I a WHERE %s', v_t.table_schema, v_t.table_name,
                        gdpr.subject_filter(v_t.table_schema, v_t.table_name, 'a',
@@ -2693,7 +2683,6 @@ DECLARE
     v_rows json;
     v_counts integer[] := '{}';
     v_rowsets json[] := '{}';
-    v_not_found text;
 BEGIN
     SELECT * INTO v_kind FROM gdpr.subject_kind WHERE kind = p_kind;
     IF NOT FOUND THEN
@@ -2708,8 +2697,6 @@ BEGIN
         RAISE EXCEPTION 'role % has no access to the % register', gdpr.caller(), v_kind.area
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    v_not_found := format('%s %s not found', v_kind.kind, left(COALESCE(p_subject_key, ''), 40))
-        || CASE WHEN v_tenant IS NOT NULL THEN format(' in club %s', v_tenant) ELSE '' END;
     SELECT format_type(a.atttypid, a.atttypmod),
            (SELECT format_type(b.atttypid, b.atttypmod) FROM pg_catalog.pg_attribute b
              WHERE b.attrelid = a.attrelid AND b.attname = v_kind.tenant_column)
@@ -2737,12 +2724,7 @@ BEGIN
     EXCEPTION WHEN data_exception THEN  -- a malformed key: same answer as an unknown one
         v_found := 0;
     END;
-    IF v_found = 0 THEN
-        RAISE EXCEPTION '%', v_not_found USING ERRCODE = 'no_data_found';
-    ELSIF v_found > 1 THEN
-        RAISE EXCEPTION '% % exists in more than one club: name the club', v_kind.kind, v_key
-            USING ERRCODE = 'cardinality_violation';
-    END IF;
+    PERFORM gdpr.require_one_subject(p_kind, p_subject_key, v_tenant, v_found);
     -- Evaluated once per call (performance-floor.md), the same function the masking views use.
     v_access := gdpr.sensitive_access_of(gdpr.caller(), v_kind.area);
     v_cache := gdpr.insight_statements(p_kind);
@@ -2763,7 +2745,10 @@ BEGIN
         )
         SELECT (left(json_build_object(
             'subject', json_build_object('kind', v_kind.kind, 'key', v_key, 'tenant', v_subject_tenant,
-                                         'anonymized_at', v_anonymized_at),
+                                         'anonymized_at', v_anonymized_at,
+                                         -- Art. 18: processing restricted; Databeskyttelsesloven § 6: a child
+                                         'restricted', gdpr.subject_restricted(p_kind, v_subject_tenant, v_key),
+                                         'age_band', gdpr.subject_age_band(p_kind, v_subject_tenant, v_key)),
             -- "anonymised on ..., what is still kept" (seed S3)
             'anonymized', CASE WHEN v_anonymized_at IS NOT NULL THEN json_build_object(
                 'at', v_anonymized_at,
@@ -3392,6 +3377,20 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.list_rules(p_tenant text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.list_rules(p_tenant text) IS 'The trigger rules of the caller''s club (admins: of a club or all)';
+CREATE FUNCTION gdpr.lock_subject(p_kind text, p_tenant text, p_subject_key text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_found bigint;
+BEGIN
+    SELECT l.subject_key, l.tenant, l.anonymized, count(*) OVER ()
+      INTO subject_key, tenant, anonymized, v_found
+      FROM gdpr.lock_subjects(p_kind, p_tenant, ARRAY[p_subject_key]) l LIMIT 1;
+    PERFORM gdpr.require_one_subject(p_kind, p_subject_key, p_tenant, COALESCE(v_found, 0));
+END $$;
+ALTER FUNCTION gdpr.lock_subject(p_kind text, p_tenant text, p_subject_key text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.lock_subject(p_kind text, p_tenant text, p_subject_key text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) IS 'The one subject a key names (in the club, if given), locked; not found or ambiguous raise; internal';
 CREATE FUNCTION gdpr.lock_subjects(p_kind text, p_tenant text, p_keys text[]) RETURNS TABLE(subject_key text, tenant text, anonymized boolean)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3443,7 +3442,9 @@ CREATE FUNCTION gdpr.masked_number_pattern() RETURNS text
            '|(?<![0-9])[0-9]{4}S[0-9]{6,10}(?![0-9])'
            '|(?<![0-9])[0-9]{4}(?:S[0-9]{3}){2,3}(?![0-9])'
            '|(?<![0-9])[0-9]{10,14}(?![0-9])'
-           '|(?:(?<![0-9])[0-9]{4}S)?[Kk][Oo][Nn][Tt][Oo](?:[Nn][Rr]|[Nn][Uu][Mm][Mm][Ee][Rr])?[^0-9]{0,5}[0-9](?:S?[0-9]){3,13}(?![0-9])'
+           '|(?<![0-9])[0-9]{4}(?=S[Kk][Oo][Nn][Tt][Oo])'
+           '|(?<=[Kk][Oo][Nn][Tt][Oo](?:[Nn][Rr]|[Nn][Uu][Mm][Mm][Ee][Rr])?[^0-9[:alpha:]]{0,5})'
+           '[0-9](?:S?[0-9]){3,13}(?![0-9])'
            '|(?<![[:alnum:]])[Dd][Kk][0-9]{2}(?:S?[0-9]{4}){3}S?[0-9]{2}(?![0-9])'
            , 'S?', '[^[:alnum:]]{0,5}'), 'S', '[^[:alnum:]]{1,5}')
 $$;
@@ -4137,17 +4138,8 @@ COMMENT ON FUNCTION gdpr.redact(p_text text, p_pattern text) IS 'A text with eve
 CREATE FUNCTION gdpr.redact_note(p_text text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT pg_catalog.left(
-        pg_catalog.regexp_replace(
-            pg_catalog.regexp_replace(
-                pg_catalog.regexp_replace(
-                    pg_catalog.regexp_replace(pg_catalog.btrim(p_text),
-                        '(?<![0-9A-Za-z])[A-Za-z]{2}[0-9]{2}(?:[ ]?[0-9A-Za-z]){11,30}(?![0-9A-Za-z])',
-                        '[kontonummer fjernet]', 'g'),
-                    '(?<![0-9])[0-9]{4}[^0-9A-Za-z]{1,3}[0-9]{6,10}(?![0-9])', '[kontonummer fjernet]', 'g'),
-                '(?<![0-9])[0-9]{11,14}(?![0-9])', '[kontonummer fjernet]', 'g'),
-            '(?<![0-9])[0-9]{6}[^0-9A-Za-z]{0,3}[0-9]{4}(?![0-9])', '[cpr fjernet]', 'g'),
-        1000)
+    SELECT pg_catalog.left(pg_catalog.regexp_replace(pg_catalog.btrim(p_text), gdpr.masked_number_pattern(),
+                                                     '[nummer fjernet]', 'g'), 1000)
 $$;
 ALTER FUNCTION gdpr.redact_note(p_text text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.redact_note(p_text text) IS 'A caller-written note with CPR- and account-shaped numbers replaced by a marker, at most 1000 characters';
@@ -4508,22 +4500,12 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.request_for_change(p_request_id bigint) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.request_subject(p_kind text, p_subject_key text, p_tenant text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) RETURNS record
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    v_n integer;
-BEGIN
-    SELECT l.subject_key, COALESCE(l.tenant, ''), l.anonymized, count(*) OVER ()
-      INTO subject_key, tenant, anonymized, v_n
-      FROM gdpr.lock_subjects(p_kind, gdpr.acting_tenant(p_tenant), ARRAY[p_subject_key]) l LIMIT 1;
-    IF v_n IS NULL THEN
-        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
-    ELSIF v_n > 1 THEN
-        RAISE EXCEPTION '% % exists in more than one club: name the club', p_kind, p_subject_key
-            USING ERRCODE = 'ambiguous_parameter';
-    END IF;
-END $$;
+    SELECT l.subject_key, COALESCE(l.tenant, ''), l.anonymized
+      FROM gdpr.lock_subject(p_kind, gdpr.acting_tenant(p_tenant), p_subject_key) l
+$$;
 ALTER FUNCTION gdpr.request_subject(p_kind text, p_subject_key text, p_tenant text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.require_column_basis() RETURNS trigger
     LANGUAGE plpgsql
@@ -4559,6 +4541,21 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.require_erasure_right() OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.require_erasure_right() IS 'Raise insufficient_privilege unless the caller is an admin or a member of pgdpr_erasure; internal';
+CREATE FUNCTION gdpr.require_one_subject(p_kind text, p_subject_key text, p_tenant text, p_found bigint) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_found = 0 THEN
+        RAISE EXCEPTION '% % not found%', p_kind, left(COALESCE(p_subject_key, ''), 40),
+            CASE WHEN p_tenant IS NOT NULL THEN format(' in club %s', p_tenant) ELSE '' END
+            USING ERRCODE = 'no_data_found';
+    ELSIF p_found > 1 THEN
+        RAISE EXCEPTION '% % exists in more than one club: name the club', p_kind, left(p_subject_key, 40)
+            USING ERRCODE = 'ambiguous_parameter';
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.require_one_subject(p_kind text, p_subject_key text, p_tenant text, p_found bigint) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.require_register_access(p_kind text, p_level text) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4855,8 +4852,15 @@ BEGIN
            AND a.attname = v_kind.tenant_column;
         v_base := v_base || format('s.%I = CAST($1 AS %s)', v_kind.tenant_column, v_tenant_type);
     END IF;
+    -- not erased: the anonymised-at column where the schema has one (set by the
+    -- erasure; staff cannot write it), else the engine's ledger
     IF v_kind.anonymized_column IS NOT NULL THEN
         v_base := v_base || format('s.%I IS NULL', v_kind.anonymized_column);
+    ELSE
+        v_base := v_base || format(
+            'NOT EXISTS (SELECT FROM gdpr.erasure_ledger l WHERE l.kind = %L AND l.subject_key = s.%I::text AND %s)',
+            v_kind.kind, v_kind.key_column,
+            CASE WHEN v_kind.tenant_column IS NOT NULL THEN 'l.tenant = $1' ELSE 'l.tenant IS NULL' END);
     END IF;
     -- conditions (configurable)
     FOR v_item IN SELECT e.value AS item, e.ordinality - 1 AS i FROM jsonb_array_elements(p_rule.conditions) WITH ORDINALITY e LOOP
@@ -4883,6 +4887,11 @@ BEGIN
             v_kind.kind, CASE WHEN v_kind.tenant_column IS NOT NULL THEN ' AND h.tenant = $1' ELSE '' END,
             v_kind.key_column));
     END IF;
+    -- ... restriction of processing (GDPR Art. 18: the data is kept, nothing acts on it) ...
+    v_safety := v_safety || jsonb_build_object('restricted', format(
+        'NOT EXISTS (SELECT FROM gdpr.processing_restriction r WHERE r.kind = %L AND r.tenant = %s'
+        ' AND r.subject_key = s.%I::text AND r.lifted_at IS NULL AND (r.until IS NULL OR r.until > now()))',
+        v_kind.kind, CASE WHEN v_kind.tenant_column IS NOT NULL THEN '$1' ELSE '''''' END, v_kind.key_column));
     -- ... and the subject table's own safety (club.customers: debt, future bookings)
     SELECT f.function INTO v_registered FROM gdpr.rule_safety f
      WHERE f.subject_table = format('%s.%s', v_kind.table_schema, v_kind.table_name);
@@ -5668,10 +5677,7 @@ BEGIN
         RAISE EXCEPTION 'a legal hold must end in the future' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
-    SELECT * INTO v_row FROM gdpr.lock_subjects(p_kind, v_tenant, ARRAY[p_subject_key]) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
-    END IF;
+    SELECT * INTO v_row FROM gdpr.lock_subject(p_kind, v_tenant, p_subject_key);
     IF v_row.anonymized THEN
         RAISE EXCEPTION '% % is already anonymised', p_kind, p_subject_key USING ERRCODE = 'object_in_use';
     END IF;
@@ -6194,10 +6200,7 @@ BEGIN
     END IF;
     v_tenant := gdpr.acting_tenant(p_tenant);
     -- the subject must exist in the caller's club (an erased subject row stays)
-    SELECT * INTO v_row FROM gdpr.lock_subjects(p_kind, v_tenant, ARRAY[p_subject_key]) LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% % not found', p_kind, p_subject_key USING ERRCODE = 'no_data_found';
-    END IF;
+    SELECT * INTO v_row FROM gdpr.lock_subject(p_kind, v_tenant, p_subject_key);
     SELECT * INTO v_proof FROM gdpr.erasure_proof e
      WHERE e.kind = p_kind AND e.tenant = COALESCE(v_row.tenant, '') AND e.subject_key = v_row.subject_key;
     IF NOT FOUND THEN
@@ -8099,6 +8102,7 @@ GRANT ALL ON FUNCTION gdpr.list_requests(p_tenant text, p_overdue boolean, p_now
 REVOKE ALL ON FUNCTION gdpr.list_rules(p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.list_rules(p_tenant text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.list_rules(p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.lock_subject(p_kind text, p_tenant text, p_subject_key text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.lock_subjects(p_kind text, p_tenant text, p_keys text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.minor_figures(p_tenant text, p_on date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.normalize_schedule(p_schedule text) FROM PUBLIC;
@@ -8155,6 +8159,7 @@ REVOKE ALL ON FUNCTION gdpr.request_for_change(p_request_id bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.request_subject(p_kind text, p_subject_key text, p_tenant text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.require_column_basis() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.require_erasure_right() FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.require_one_subject(p_kind text, p_subject_key text, p_tenant text, p_found bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.require_register_access(p_kind text, p_level text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text, p_until timestamp with time zone, p_request_id bigint, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text, p_until timestamp with time zone, p_request_id bigint, p_tenant text) TO pgdpr_staff;
