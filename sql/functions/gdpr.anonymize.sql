@@ -363,7 +363,7 @@ BEGIN
       INTO v_holds
       FROM gdpr.legal_hold h
      WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM v_row.tenant AND h.subject_key = v_row.subject_key
-       AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now());
+       AND gdpr.hold_active(h, now());
     IF v_holds IS NOT NULL THEN
         IF NOT p_force THEN
             RAISE EXCEPTION '% % is under legal hold #% (%): clear the hold or force the erasure',
@@ -448,7 +448,7 @@ BEGIN
           FROM jsonb_to_recordset(v_locked) AS l(subject_key text, tenant text, anonymized boolean)
           LEFT JOIN (SELECT DISTINCT h.subject_key FROM gdpr.legal_hold h
                       WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM v_group.tenant
-                        AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now())) h
+                        AND gdpr.hold_active(h, now())) h
             ON h.subject_key = l.subject_key
          WHERE NOT l.anonymized AND l.tenant IS NOT DISTINCT FROM v_group.tenant;
         IF v_held IS NOT NULL THEN
@@ -529,7 +529,7 @@ BEGIN
       INTO v_holds
       FROM gdpr.legal_hold h
      WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM v_row.tenant AND h.subject_key = v_row.subject_key
-       AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now());
+       AND gdpr.hold_active(h, now());
     RETURN jsonb_build_object('kind', p_kind, 'tenant', v_row.tenant, 'subject_key', v_row.subject_key,
                               'already_anonymized', v_row.anonymized, 'tables', v_tables,
                               'holds', COALESCE(v_holds, '[]'));

@@ -238,7 +238,7 @@ BEGIN
         SELECT jsonb_build_object('installed', true, 'by_type', COALESCE(jsonb_object_agg(h.hold_type, h.n), '{}'))
           INTO v_section
           FROM (SELECT l.hold_type, count(*) AS n FROM gdpr.legal_hold l
-                 WHERE l.cleared_at IS NULL AND (l.until IS NULL OR l.until > now())
+                 WHERE gdpr.hold_active(l, now())
                    AND (v_tenant IS NULL OR l.tenant = v_tenant)
                  GROUP BY l.hold_type) h;
     ELSE

@@ -103,3 +103,17 @@ ALTER FUNCTION gdpr.lock_subject(text, text, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.lock_subject(text, text, text) FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.lock_subject(text, text, text) IS
     'The one subject a key names (in the club, if given), locked; not found or ambiguous raise; internal';
+
+-- Whether a legal hold is in force at an instant: placed before it (or at it, in the
+-- placing transaction), not cleared by then, not yet ended. The one definition the
+-- erasure, its preview, the rules, the hold listing, the compliance record and the
+-- ledger replay use. Inlinable.
+CREATE OR REPLACE FUNCTION gdpr.hold_active(p_hold gdpr.legal_hold, p_at pg_catalog.timestamptz)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT p_hold.created_at OPERATOR(pg_catalog.<=) p_at
+       AND (p_hold.cleared_at IS NULL OR p_hold.cleared_at OPERATOR(pg_catalog.>) p_at)
+       AND (p_hold.until IS NULL OR p_hold.until OPERATOR(pg_catalog.>) p_at)
+$$;
+COMMENT ON FUNCTION gdpr.hold_active(gdpr.legal_hold, timestamptz) IS
+    'True when a legal hold is in force at the instant: placed, not cleared, not ended';

@@ -132,9 +132,7 @@ BEGIN
                     SELECT jsonb_agg(jsonb_build_object('id', h.id, 'hold_type', h.hold_type) ORDER BY h.id) AS holds
                       FROM gdpr.legal_hold h
                      WHERE h.kind = e.kind AND h.tenant IS NOT DISTINCT FROM l.tenant AND h.subject_key = l.subject_key
-                       AND h.created_at < e.erased_at
-                       AND (h.cleared_at IS NULL OR h.cleared_at > e.erased_at)
-                       AND (h.until IS NULL OR h.until > e.erased_at)) h ON true
+                       AND gdpr.hold_active(h, e.erased_at)) h ON true
              WHERE e.outcome IS NULL AND e.kind = v_group.kind AND e.tenant IS NOT DISTINCT FROM v_group.tenant;
         EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
             -- the club is not even of the club column's type

@@ -95,7 +95,7 @@ BEGIN
     RETURN QUERY
     SELECT h.id, h.kind, h.tenant, h.subject_key, h.hold_type, h.reason, h.created_by, h.created_at, h.until
       FROM gdpr.legal_hold h
-     WHERE h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now())
+     WHERE gdpr.hold_active(h, now())
        AND (p_kind IS NULL OR h.kind = p_kind)
        AND (p_subject_key IS NULL OR h.subject_key = p_subject_key)
        AND (v_tenant IS NULL OR h.tenant = v_tenant)

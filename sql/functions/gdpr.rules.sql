@@ -575,7 +575,7 @@ BEGIN
     IF to_regclass('gdpr.legal_hold') IS NOT NULL THEN
         v_safety := v_safety || jsonb_build_object('legal_hold', format(
             'NOT EXISTS (SELECT FROM gdpr.legal_hold h WHERE h.kind = %L%s AND h.subject_key = s.%I::text'
-            ' AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now()))',
+            ' AND gdpr.hold_active(h, now()))',
             v_kind.kind, CASE WHEN v_kind.tenant_column IS NOT NULL THEN ' AND h.tenant = $1' ELSE '' END,
             v_kind.key_column));
     END IF;

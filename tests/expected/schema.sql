@@ -178,7 +178,7 @@ BEGIN
     RETURN QUERY
     SELECT h.id, h.kind, h.tenant, h.subject_key, h.hold_type, h.reason, h.created_by, h.created_at, h.until
       FROM gdpr.legal_hold h
-     WHERE h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now())
+     WHERE gdpr.hold_active(h, now())
        AND (p_kind IS NULL OR h.kind = p_kind)
        AND (p_subject_key IS NULL OR h.subject_key = p_subject_key)
        AND (v_tenant IS NULL OR h.tenant = v_tenant)
@@ -294,7 +294,7 @@ BEGIN
       INTO v_holds
       FROM gdpr.legal_hold h
      WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM v_row.tenant AND h.subject_key = v_row.subject_key
-       AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now());
+       AND gdpr.hold_active(h, now());
     IF v_holds IS NOT NULL THEN
         IF NOT p_force THEN
             RAISE EXCEPTION '% % is under legal hold #% (%): clear the hold or force the erasure',
@@ -369,7 +369,7 @@ BEGIN
           FROM jsonb_to_recordset(v_locked) AS l(subject_key text, tenant text, anonymized boolean)
           LEFT JOIN (SELECT DISTINCT h.subject_key FROM gdpr.legal_hold h
                       WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM v_group.tenant
-                        AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now())) h
+                        AND gdpr.hold_active(h, now())) h
             ON h.subject_key = l.subject_key
          WHERE NOT l.anonymized AND l.tenant IS NOT DISTINCT FROM v_group.tenant;
         IF v_held IS NOT NULL THEN
@@ -1204,7 +1204,7 @@ BEGIN
         SELECT jsonb_build_object('installed', true, 'by_type', COALESCE(jsonb_object_agg(h.hold_type, h.n), '{}'))
           INTO v_section
           FROM (SELECT l.hold_type, count(*) AS n FROM gdpr.legal_hold l
-                 WHERE l.cleared_at IS NULL AND (l.until IS NULL OR l.until > now())
+                 WHERE gdpr.hold_active(l, now())
                    AND (v_tenant IS NULL OR l.tenant = v_tenant)
                  GROUP BY l.hold_type) h;
     ELSE
@@ -2484,7 +2484,7 @@ BEGIN
       INTO v_holds
       FROM gdpr.legal_hold h
      WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM v_row.tenant AND h.subject_key = v_row.subject_key
-       AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now());
+       AND gdpr.hold_active(h, now());
     RETURN jsonb_build_object('kind', p_kind, 'tenant', v_row.tenant, 'subject_key', v_row.subject_key,
                               'already_anonymized', v_row.anonymized, 'tables', v_tables,
                               'holds', COALESCE(v_holds, '[]'));
@@ -2662,6 +2662,33 @@ CREATE FUNCTION gdpr.hmac_sha256(p_message text, p_key bytea) RETURNS text
 $$;
 ALTER FUNCTION gdpr.hmac_sha256(p_message text, p_key bytea) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.hmac_sha256(p_message text, p_key bytea) IS 'HMAC-SHA256 (hex) of a message; internal';
+CREATE TABLE gdpr.legal_hold (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    tenant text,
+    subject_key text NOT NULL,
+    hold_type text NOT NULL,
+    reason text NOT NULL,
+    created_by name NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    until timestamp with time zone,
+    cleared_at timestamp with time zone,
+    cleared_by name,
+    created_by_login name DEFAULT SESSION_USER,
+    CONSTRAINT legal_hold_check CHECK (((cleared_at IS NULL) = (cleared_by IS NULL))),
+    CONSTRAINT legal_hold_hold_type_check CHECK ((hold_type = ANY (ARRAY['debt'::text, 'doping'::text, 'litigation'::text, 'other'::text])))
+);
+ALTER TABLE gdpr.legal_hold OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.legal_hold IS 'Legal holds: active while cleared_at IS NULL AND (until IS NULL OR until > now())';
+CREATE FUNCTION gdpr.hold_active(p_hold gdpr.legal_hold, p_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT p_hold.created_at OPERATOR(pg_catalog.<=) p_at
+       AND (p_hold.cleared_at IS NULL OR p_hold.cleared_at OPERATOR(pg_catalog.>) p_at)
+       AND (p_hold.until IS NULL OR p_hold.until OPERATOR(pg_catalog.>) p_at)
+$$;
+ALTER FUNCTION gdpr.hold_active(p_hold gdpr.legal_hold, p_at timestamp with time zone) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.hold_active(p_hold gdpr.legal_hold, p_at timestamp with time zone) IS 'True when a legal hold is in force at the instant: placed, not cleared, not ended';
 CREATE FUNCTION gdpr.insight_collect(p_kind text, p_subject_key text, p_tenant text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3217,9 +3244,7 @@ BEGIN
                     SELECT jsonb_agg(jsonb_build_object('id', h.id, 'hold_type', h.hold_type) ORDER BY h.id) AS holds
                       FROM gdpr.legal_hold h
                      WHERE h.kind = e.kind AND h.tenant IS NOT DISTINCT FROM l.tenant AND h.subject_key = l.subject_key
-                       AND h.created_at < e.erased_at
-                       AND (h.cleared_at IS NULL OR h.cleared_at > e.erased_at)
-                       AND (h.until IS NULL OR h.until > e.erased_at)) h ON true
+                       AND gdpr.hold_active(h, e.erased_at)) h ON true
              WHERE e.outcome IS NULL AND e.kind = v_group.kind AND e.tenant IS NOT DISTINCT FROM v_group.tenant;
         EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
             -- the club is not even of the club column's type
@@ -4883,7 +4908,7 @@ BEGIN
     IF to_regclass('gdpr.legal_hold') IS NOT NULL THEN
         v_safety := v_safety || jsonb_build_object('legal_hold', format(
             'NOT EXISTS (SELECT FROM gdpr.legal_hold h WHERE h.kind = %L%s AND h.subject_key = s.%I::text'
-            ' AND h.cleared_at IS NULL AND (h.until IS NULL OR h.until > now()))',
+            ' AND gdpr.hold_active(h, now()))',
             v_kind.kind, CASE WHEN v_kind.tenant_column IS NOT NULL THEN ' AND h.tenant = $1' ELSE '' END,
             v_kind.key_column));
     END IF;
@@ -7213,24 +7238,6 @@ CREATE TABLE gdpr.install_state (
     CONSTRAINT install_state_singleton_check CHECK (singleton)
 );
 ALTER TABLE gdpr.install_state OWNER TO pgdpr_owner;
-CREATE TABLE gdpr.legal_hold (
-    id bigint NOT NULL,
-    kind text NOT NULL,
-    tenant text,
-    subject_key text NOT NULL,
-    hold_type text NOT NULL,
-    reason text NOT NULL,
-    created_by name NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    until timestamp with time zone,
-    cleared_at timestamp with time zone,
-    cleared_by name,
-    created_by_login name DEFAULT SESSION_USER,
-    CONSTRAINT legal_hold_check CHECK (((cleared_at IS NULL) = (cleared_by IS NULL))),
-    CONSTRAINT legal_hold_hold_type_check CHECK ((hold_type = ANY (ARRAY['debt'::text, 'doping'::text, 'litigation'::text, 'other'::text])))
-);
-ALTER TABLE gdpr.legal_hold OWNER TO pgdpr_owner;
-COMMENT ON TABLE gdpr.legal_hold IS 'Legal holds: active while cleared_at IS NULL AND (until IS NULL OR until > now())';
 ALTER TABLE gdpr.legal_hold ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME gdpr.legal_hold_id_seq
     START WITH 1
