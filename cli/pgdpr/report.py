@@ -1,5 +1,5 @@
-"""Rendering the Data Insight Report (seed S1, GDPR Art. 15) and writing the portable
-export (seed S2, Art. 20). The database builds the report (gdpr.insight_report,
+"""Rendering the Data Insight Report (GDPR Art. 15) and writing the portable
+export (Art. 20). The database builds the report (gdpr.insight_report,
 gdpr.insight_rows) and writes the audit event; this module only formats it.
 
 `render_report()` is reused by other commands (e.g. saving the report before an erasure).
