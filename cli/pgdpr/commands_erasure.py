@@ -191,7 +191,7 @@ def ledger_export(ctx, since, output):
 
 # What every ledger entry names (gdpr.ledger_export writes them; tenant is empty for a
 # schema without tenants).
-LEDGER_FIELDS = ("kind", "subject_key", "erased_at", "signature")
+LEDGER_FIELDS = ("kind", "subject_key", "erased_at")  # an unsigned entry is the database's to refuse
 
 
 def _read_ledger(path: Path) -> list[dict]:
