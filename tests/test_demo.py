@@ -188,3 +188,62 @@ def test_demo_runs_twice_without_duplicating(run_cli, conn):
     assert "already there" in second.output
     assert conn.execute("SELECT (SELECT count(*) FROM club.clubs), (SELECT count(*) FROM club.customers)"
                         ).fetchone() == counts
+
+
+def test_demo_creates_staff_and_its_next_steps_run(run_cli, conn, tmp_path, monkeypatch):
+    """The demo's staff groups and logins exist (rights show lists them) and every
+    command it prints runs against the demo data, with ids that exist."""
+    first = run_cli("demo", "--format", "json")
+    assert first.exit_code == 0, first.output
+    demo = json.loads(first.output)
+    assert demo["example_customer"] == 8 and demo["example_club"] == 2 and demo["example_linked_rows"] > 900
+    rights = json.loads(run_cli("rights", "show", "--format", "json").output)
+    groups = {(r["tenant"], r["group_role"]) for r in rights}
+    assert {("1", "reception_1"), ("1", "management_1"), ("2", "reception_2"), ("2", "management_2")} <= groups
+    assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname IN ('anna_2', 'lars_2') AND rolcanlogin"
+                        ).fetchone()[0] == 2
+    monkeypatch.chdir(tmp_path)
+    import shlex
+    for step in demo["try_next"]:
+        args = shlex.split(step["command"])[1:]
+        if args[:2] == ["demo", "seed"]:
+            continue  # adds a club (tested above)
+        result = run_cli(*args)
+        assert result.exit_code == 0 and "Traceback" not in result.output, (step["command"], result.output)
+    # after the example customer is erased, the next run names another one, truthfully
+    assert run_cli("anonymize", "8", "--club", "2", "--yes", "--force").exit_code == 0  # held by a step
+    again = json.loads(run_cli("demo", "--format", "json").output)
+    other = again["example_customer"]
+    assert other != 8 and again["changed"] is False, again
+    preview = conn.execute("SELECT gdpr.erasure_preview('customer', %s, %s)",
+                           (str(other), str(again["example_club"]))).fetchone()[0]
+    assert again["example_linked_rows"] == sum(t["rows"] for t in preview["tables"]) - 1
+    text = run_cli("demo").output
+    assert f"customer {other} of club {again['example_club']} ({again['example_linked_rows']:,} linked rows)" in text
+    assert "nothing changed" in text
+
+
+def test_demo_twice_keeps_holds_rules_proofs_and_ledger(run_cli, conn):
+    """Re-running the demo (which re-applies the catalog) keeps everything made in
+    between: legal holds, rules, erasures with their proofs, the ledger, the audit trail,
+    and says it changed nothing."""
+    assert run_cli("demo").exit_code == 0
+    assert run_cli("hold", "set", "9", "--club", "1", "--type", "doping", "--reason", "sag 17").exit_code == 0
+    created = run_cli("rules", "create", "--club", "1", "--name", "Inaktive", "--daily", "08:00",
+                      "--no-activity-months", "6", "--action", "anonymise", "--disabled")
+    assert created.exit_code == 0, created.output
+    assert run_cli("anonymize", "10", "--club", "2", "--yes").exit_code == 0
+    state = """SELECT (SELECT count(*) FROM gdpr.legal_hold), (SELECT count(*) FROM gdpr.rule),
+                      (SELECT count(*) FROM gdpr.ledger_export(NULL)), (SELECT count(*) FROM gdpr.audit_event
+                        WHERE action LIKE 'anonymi%%'),
+                      (SELECT count(*) FROM club.customers WHERE anonymized_at IS NOT NULL)"""
+    before = conn.execute(state).fetchone()
+    assert before[0] == 1 and before[2] == 1
+    holds = run_cli("hold", "list", "--format", "json").output
+    again = run_cli("demo")
+    assert again.exit_code == 0, again.output
+    assert "nothing changed" in again.output
+    assert conn.execute(state).fetchone() == before
+    assert run_cli("hold", "list", "--format", "json").output == holds
+    verdict = conn.execute("SELECT gdpr.verify_erased('customer', '10', '2')").fetchone()[0]
+    assert verdict["verdict"] == "erased"

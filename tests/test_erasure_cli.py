@@ -116,9 +116,9 @@ def test_ledger_export_file_handling(conn, run_cli, tmp_path):
 
 
 def test_write_errors_are_one_line(tmp_path):
-    from pgdpr.report import write_file
     from pgdpr.db import PgdprError
+    from pgdpr.files import write_private
     with pytest.raises(PgdprError, match="cannot write"):
-        write_file(tmp_path, "x")  # a folder
+        write_private(tmp_path, "x", overwrite=True)  # a folder
     with pytest.raises(PgdprError, match="already exists"):
-        write_file(tmp_path, "x", overwrite=False)
+        write_private(tmp_path, "x", overwrite=False)

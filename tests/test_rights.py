@@ -305,6 +305,7 @@ def test_a_schema_the_engine_never_saw(conn, sfx):
 
 
 def test_cli_rights(run_cli, conn, sfx):
+    make_club(conn, 1)  # the commands refuse a club that does not exist
     group = f"grp_{sfx}"
     result = run_cli("rights", "group", "1", group, "--description", "Reception")
     assert result.exit_code == 0, result.output

@@ -87,11 +87,6 @@ def club(conn):
     return people
 
 
-def anonymize_available(conn) -> bool:
-    return conn.execute("SELECT to_regprocedure('gdpr.anonymize_many(text,text,text[],text,bigint)') IS NOT NULL"
-                        ).fetchone()[0]
-
-
 def test_preview_equals_independent_count_and_changes_nothing(conn, club):
     rule = create_rule(conn)
     expected = independent_count(conn, 1)
@@ -112,8 +107,6 @@ def test_preview_equals_independent_count_and_changes_nothing(conn, club):
 
 
 def test_run_anonymises_exactly_the_eligible(conn, club):
-    if not anonymize_available(conn):
-        pytest.skip("gdpr.anonymize_many (erasure functions) not installed yet")
     rule = create_rule(conn, actions=[{"name": "anonymise"}])
     expected = independent_count(conn, 1)
     result = conn.execute("SELECT gdpr.run_rule(%s)", (rule,)).fetchone()[0]
@@ -130,8 +123,6 @@ def test_run_anonymises_exactly_the_eligible(conn, club):
 
 
 def test_held_customer_skipped_until_the_hold_expires(conn, club):
-    if not anonymize_available(conn):
-        pytest.skip("gdpr.anonymize_many (erasure functions) not installed yet")
     held = club["held"]
     conn.execute("UPDATE gdpr.legal_hold SET until = now() + interval '30 days'")
     rule = create_rule(conn, actions=[{"name": "anonymise"}])
@@ -146,8 +137,6 @@ def test_held_customer_skipped_until_the_hold_expires(conn, club):
 
 def test_hold_placed_between_selection_and_erasure_is_respected(conn, club):
     """The erasure re-checks holds itself: a 'held' outcome is a skip, not a change."""
-    if not anonymize_available(conn):
-        pytest.skip("gdpr.anonymize_many (erasure functions) not installed yet")
     rule = create_rule(conn, actions=[{"name": "anonymise"}])
     out = conn.execute("SELECT * FROM gdpr.action_anonymise(%s, NULL, 'customer', '1', %s, '{}')",
                        (rule, [str(club["held"].id)])).fetchall()
@@ -380,8 +369,6 @@ def anonymised(conn) -> set[int]:
 def test_staff_without_the_erasure_right_cannot_erase_through_a_rule(conn, club, staff):
     """F1 (security review): a staff member who is not in pgdpr_erasure can neither put an
     erasing action in a rule, nor change, enable or run one; the reviewer's repro fails."""
-    if not anonymize_available(conn):
-        pytest.skip("gdpr.anonymize_many (erasure functions) not installed yet")
     erasing = create_rule(conn, "1", actions=["anonymise"])  # by an admin
     conn.execute("SELECT gdpr.disable_rule(%s)", (erasing,))
     started = conn.execute("SELECT gdpr.start_manual_run(%s)", (erasing,)).fetchone()[0]
@@ -423,8 +410,6 @@ def test_staff_without_the_erasure_right_cannot_erase_through_a_rule(conn, club,
 
 def test_a_member_of_pgdpr_erasure_creates_and_runs_an_erasing_rule(conn, club, staff):
     """The legitimate path of F1: staff in pgdpr_erasure erase through a rule of their club."""
-    if not anonymize_available(conn):
-        pytest.skip("gdpr.anonymize_many (erasure functions) not installed yet")
     conn.execute(f"SET ROLE {staff['eraser']}")
     rule = create_rule(conn, None, actions=["anonymise"])
     conn.execute("SELECT gdpr.change_rule(%s, p_description => 'Anonymiser inaktive (6 mdr.)')", (rule,))
@@ -455,8 +440,6 @@ def test_no_now_switches_the_built_in_safety_off(conn, club):
     """F1 (c): the safety (future booking, legal hold, open balance) is evaluated at the real
     now(), whatever "now" an admin runs the rule at: the reviewer's 2999 run erases no booked,
     held or indebted customer."""
-    if not anonymize_available(conn):
-        pytest.skip("gdpr.anonymize_many (erasure functions) not installed yet")
     conn.execute("UPDATE gdpr.legal_hold SET until = now() + interval '30 days'")
     rule = create_rule(conn, "1", conditions=ZERO_MONTHS, actions=["anonymise"])
     preview = conn.execute("SELECT gdpr.preview_rule(%s, '2999-01-01')", (rule,)).fetchone()[0]

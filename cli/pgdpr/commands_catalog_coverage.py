@@ -11,8 +11,10 @@ import click
 
 from pgdpr.commands_catalog import catalog_group
 from pgdpr.db import PgdprError, fetch_dicts
-from pgdpr.main import emit_json, pass_context
-from pgdpr.report import write_file
+from pgdpr.context import emit_json, format_option, pass_context, while_running
+from pgdpr.files import check_writable, write_private
+
+SYSTEM_SCHEMAS = ("information_schema", "gdpr")
 
 FINDING_COLUMNS = ("severity", "finding", "table", "column", "category", "reason")
 
@@ -20,7 +22,7 @@ FINDING_COLUMNS = ("severity", "finding", "table", "column", "category", "reason
 @catalog_group.command("check")
 @click.option("--schema", "schemas", multiple=True,
               help="Schema to check (repeatable); default: every schema holding a declared table")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@format_option()
 @pass_context
 def check_command(ctx, schemas: tuple[str, ...], output_format: str) -> None:
     """Find personal data the catalog misses; exit 1 on any error finding.
@@ -28,8 +30,9 @@ def check_command(ctx, schemas: tuple[str, ...], output_format: str) -> None:
     Undeclared tables reaching a subject through foreign keys, undeclared columns
     that look personal by name or sampled content, declared tables and columns that
     no longer exist. Warnings (optional references only) are printed, not fatal."""
-    rows = ctx.connect().execute("SELECT * FROM gdpr.catalog_check(%s::name[])",
-                                 (list(schemas) or None,)).fetchall()
+    conn = ctx.connect()
+    rows = while_running("catalog check", output_format != "json", lambda: conn.execute(
+        "SELECT * FROM gdpr.catalog_check(%s::name[])", (list(schemas) or None,)).fetchall())
     findings = [dict(zip(FINDING_COLUMNS, row)) for row in rows]
     errors = sum(1 for f in findings if f["severity"] == "error")
     if output_format == "json":
@@ -50,7 +53,7 @@ def _toml_string(value: str) -> str:
 def render_draft(rows: list[dict], schema: str) -> str:
     """The draft catalog as TOML, every guess commented for the reviewing DBA."""
     root = next(r for r in rows if r["role"] == "root")
-    kind = root["table"].split(".", 1)[1].rstrip("s") or "subject"
+    kind = root["table"].rsplit(".", 1)[-1].strip('"').rstrip("s") or "subject"
     out = [f"# Draft catalog for schema {schema}, written by `pgdpr catalog discover`.",
            "# Every line is a guess from the foreign keys and the column names and content:",
            "# review each table (link, on_erase, retention, purpose) and each column before",
@@ -102,11 +105,17 @@ def render_draft(rows: list[dict], schema: str) -> str:
 @click.option("--schema", required=True, help="The schema to draft a catalog for")
 @click.option("--subject", help="The subject's table as schema.table (default: guessed)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the draft here")
-@click.option("--format", "output_format", type=click.Choice(["toml", "json"]), default="toml")
+@format_option("toml", "json", default="toml")
 @pass_context
 def discover_command(ctx, schema: str, subject: str | None, output: Path | None, output_format: str) -> None:
     """Draft a catalog TOML for SCHEMA from its foreign keys and column heuristics."""
+    if schema in SYSTEM_SCHEMAS or schema.startswith("pg_"):
+        raise PgdprError(f"{schema} is a system schema, not one holding personal data: name your own schema")
+    if output:
+        check_writable(output)
     conn = ctx.connect()
+    if not conn.execute("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)", (schema,)).fetchone()[0]:
+        raise PgdprError(f"schema {schema} does not exist")
     rows = fetch_dicts(conn, "SELECT * FROM gdpr.catalog_discover(%s, %s::regclass)", (schema, subject))
     for r in rows:
         r["table"] = r.pop("table_name")
@@ -117,7 +126,7 @@ def discover_command(ctx, schema: str, subject: str | None, output: Path | None,
     else:
         text = render_draft(rows, schema)
     if output:
-        write_file(output, text)
+        write_private(output, text)
         click.echo(f"draft catalog for {schema}: {len(rows)} table(s) written to {output}")
     else:
         click.echo(text, nl=False)

@@ -1,5 +1,5 @@
-"""`pgdpr compliance-report`: the record of processing activities (GDPR Art. 30,
-seed S10), built by gdpr.compliance_record from the catalog and the live database;
+"""`pgdpr compliance-report`: the record of processing activities (GDPR Art. 30),
+built by gdpr.compliance_record from the catalog and the live database;
 this module only renders it (HTML for print, Markdown, JSON)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 import jinja2
 
-from pgdpr.main import pass_context
-from pgdpr.report import write_file
+from pgdpr.context import format_option, pass_context, require_tenant
+from pgdpr.files import check_writable, write_private
 
 CATEGORY_LABELS = {
     "name": "Navn / name", "address": "Adresse / address", "contact": "Kontakt / contact",
@@ -43,16 +43,20 @@ def render(record: dict, output_format: str) -> str:
 @click.command("compliance-report")
 @click.option("--club", "tenant", help="The club (tenant key); staff get their own club, admins may name any "
               "or none for the whole installation")
-@click.option("--format", "output_format", type=click.Choice(["html", "md", "json"]), default="html")
+@format_option("html", "md", "json", default="html", help="html (printable), md (Markdown) or json")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE")
 @pass_context
 def compliance_report_command(ctx, tenant: str | None, output_format: str, output: Path | None) -> None:
     """The record of processing activities (GDPR Art. 30) of a club: what is kept,
     where, why, for how long, to whom, and the security measures in force."""
-    record = ctx.connect().execute("SELECT gdpr.compliance_record(%s)", (tenant,)).fetchone()[0]
+    if output:
+        check_writable(output)
+    conn = ctx.connect()
+    require_tenant(conn, tenant)
+    record = conn.execute("SELECT gdpr.compliance_record(%s)", (tenant,)).fetchone()[0]
     text = render(record, output_format)
     if output:
-        write_file(output, text)
+        write_private(output, text)
         click.echo(f"compliance report written to {output}", err=True)
     else:
         click.echo(text, nl=False)

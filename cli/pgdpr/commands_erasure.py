@@ -1,17 +1,19 @@
-"""Erasure commands (GDPR Art. 17; seed S3, S5, S8): `pgdpr anonymize`, `pgdpr hold
-set|clear|list`, `pgdpr ledger export|replay|check`. Thin: the gdpr.* functions decide
-and audit; this module asks, renders and moves ledger files."""
+"""Erasure commands (GDPR Art. 17): `pgdpr anonymize`, `pgdpr hold set|clear|list`,
+`pgdpr ledger export|replay|check`. Thin: the gdpr.* functions decide and audit; this
+module asks, renders and moves ledger files."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
+from pgdpr.context import ID, Progress, emit_json, format_option, pass_context
 from pgdpr.db import PgdprError, fetch_dicts
-from pgdpr.main import emit_json, pass_context
-from pgdpr.report import render_report, write_file
+from pgdpr.files import check_writable, write_private
+from pgdpr.report import render_report
 
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".txt": "text", ".json": "json"}
 
@@ -30,19 +32,22 @@ def _preview_lines(preview: dict) -> list[str]:
     return lines
 
 
-def _check_writable(path: Path, overwrite: bool) -> None:
-    """Refuse early (before anything is read, audited or erased) a file that cannot
-    be written or must not be overwritten."""
-    if not path.parent.is_dir():
-        raise PgdprError(f"cannot write {path}: folder {path.parent} does not exist")
-    if not overwrite and (path.exists() or path.is_symlink()):
-        raise PgdprError(f"{path} already exists: not overwritten (choose another file name)")
-
-
 def _save_report(conn, kind: str, key: str, club: str | None, path: Path) -> None:
     fmt = REPORT_FORMATS.get(path.suffix.lower(), "html")
     text = render_report(conn, kind, key, club, fmt=fmt, purpose="saved before anonymisation")
-    write_file(path, text, overwrite=False)
+    write_private(path, text, overwrite=False)
+
+
+def _confirm(question: str, refused: str) -> None:
+    """Ask on the terminal; without an answer (stdin closed or at its end) refuse in one line."""
+    if sys.stdin is None or sys.stdin.closed:
+        raise PgdprError(f"no answer possible (stdin is closed): {refused}; confirm with --yes")
+    try:
+        answer = click.confirm(question, default=False, err=True)
+    except (click.Abort, EOFError, RuntimeError, OSError):
+        raise PgdprError(f"no answer: {refused}; confirm with --yes") from None
+    if not answer:
+        raise PgdprError(f"not confirmed: {refused}")
 
 
 @click.command("anonymize")
@@ -56,12 +61,12 @@ def _save_report(conn, kind: str, key: str, club: str | None, path: Path) -> Non
 @click.option("--dry-run", is_flag=True, help="show what would happen and stop")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @click.option("--force", is_flag=True, help="erase despite an active legal hold (audited)")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option()
 @pass_context
 def anonymize(ctx, subject_key, kind, club, reason, save_report, dry_run, yes, force, output_format):
-    """Anonymise SUBJECT_KEY irreversibly (seed S3): delete, scrub or retain per the catalog."""
+    """Anonymise SUBJECT_KEY irreversibly: delete, scrub or retain per the catalog (GDPR Art. 17)."""
     if save_report:
-        _check_writable(save_report, overwrite=False)
+        check_writable(save_report, overwrite=False)
     conn = ctx.connect()
     preview = conn.execute("SELECT gdpr.erasure_preview(%s, %s, %s)", (kind, subject_key, club)).fetchone()[0]
     if preview["already_anonymized"]:
@@ -84,7 +89,7 @@ def anonymize(ctx, subject_key, kind, club, reason, save_report, dry_run, yes, f
         raise PgdprError(f"{kind} {subject_key} is under legal hold #{hold['id']} ({hold['hold_type']}): "
                          f"clear it (pgdpr hold clear {hold['id']}) or use --force")
     if not yes:
-        click.confirm(f"Anonymise {kind} {subject_key} irreversibly?", abort=True, err=True)
+        _confirm(f"Anonymise {kind} {subject_key} irreversibly?", f"{kind} {subject_key} not anonymised")
     summary = conn.execute("SELECT gdpr.anonymize(%s, %s, %s, %s, %s)",
                            (kind, subject_key, reason, club or preview["tenant"], force)).fetchone()[0]
     if output_format == "json":
@@ -106,7 +111,7 @@ def anonymize(ctx, subject_key, kind, club, reason, save_report, dry_run, yes, f
 
 @click.group("hold")
 def hold():
-    """Legal holds (seed S5): keep a subject from being anonymised."""
+    """Legal holds: keep a subject from being anonymised (a debt, a doping case, litigation)."""
 
 
 @hold.command("set")
@@ -116,20 +121,28 @@ def hold():
 @click.option("--until", help="expiry (timestamp); none = until cleared")
 @click.option("--kind", default="customer", show_default=True)
 @click.option("--club", "club")
+@format_option()
 @pass_context
-def hold_set(ctx, subject_key, hold_type, reason, until, kind, club):
+def hold_set(ctx, subject_key, hold_type, reason, until, kind, club, output_format):
     """Put SUBJECT_KEY under a legal hold."""
     hold_id = ctx.connect().execute("SELECT gdpr.set_legal_hold(%s, %s, %s, %s, %s::timestamptz, %s)",
                                     (kind, subject_key, hold_type, reason, until, club)).fetchone()[0]
+    if output_format == "json":
+        emit_json({"hold_id": hold_id, "kind": kind, "subject_key": subject_key, "hold_type": hold_type})
+        return
     click.echo(f"legal hold #{hold_id} set on {kind} {subject_key}")
 
 
 @hold.command("clear")
-@click.argument("hold_id", type=int)
+@click.argument("hold_id", type=ID)
+@format_option()
 @pass_context
-def hold_clear(ctx, hold_id):
+def hold_clear(ctx, hold_id, output_format):
     """Clear legal hold HOLD_ID."""
     ctx.connect().execute("SELECT gdpr.clear_legal_hold(%s)", (hold_id,))
+    if output_format == "json":
+        emit_json({"hold_id": hold_id, "cleared": True})
+        return
     click.echo(f"legal hold #{hold_id} cleared")
 
 
@@ -137,7 +150,7 @@ def hold_clear(ctx, hold_id):
 @click.option("--kind")
 @click.option("--club", "club")
 @click.option("--subject", "subject_key")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option()
 @pass_context
 def hold_list(ctx, kind, club, subject_key, output_format):
     """Active legal holds."""
@@ -155,7 +168,7 @@ def hold_list(ctx, kind, club, subject_key, output_format):
 
 @click.group("ledger")
 def ledger():
-    """The erasure ledger (seed S8): export it, and replay it after restoring a backup."""
+    """The erasure ledger: export it, and replay it after restoring a backup."""
 
 
 @ledger.command("export")
@@ -165,15 +178,20 @@ def ledger():
 def ledger_export(ctx, since, output):
     """Write the ledger as JSON lines (no personal data; each entry signed)."""
     if output:
-        _check_writable(output, overwrite=True)
+        check_writable(output, overwrite=True)
     lines = [json.dumps(row, default=str, ensure_ascii=False)
              for row in fetch_dicts(ctx.connect(), "SELECT * FROM gdpr.ledger_export(%s::timestamptz)", (since,))]
     text = "".join(line + "\n" for line in lines)
     if output:
-        write_file(output, text)
+        write_private(output, text, overwrite=True)
         click.echo(f"{len(lines)} erasures written to {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+# What every ledger entry names (gdpr.ledger_export writes them; tenant is empty for a
+# schema without tenants).
+LEDGER_FIELDS = ("kind", "subject_key", "erased_at")  # an unsigned entry is the database's to refuse
 
 
 def _read_ledger(path: Path) -> list[dict]:
@@ -181,11 +199,20 @@ def _read_ledger(path: Path) -> list[dict]:
     try:
         with open(path, encoding="utf-8") as fh:
             for number, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        entries.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise PgdprError(f"{path}:{number}: not a JSON line ({exc.msg})") from exc
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise PgdprError(f"{path}:{number}: not a JSON line ({exc.msg})") from exc
+                if not isinstance(entry, dict):
+                    raise PgdprError(f"{path}:{number}: not a ledger entry (a JSON object)")
+                missing = [f for f in LEDGER_FIELDS if entry.get(f) in (None, "")]
+                if missing:
+                    raise PgdprError(f"{path}:{number}: incomplete ledger entry: no {', '.join(missing)}")
+                entries.append(entry)
+    except UnicodeDecodeError as exc:
+        raise PgdprError(f"cannot read {path}: not UTF-8 text") from exc
     except OSError as exc:
         raise PgdprError(f"cannot read {path}: {exc.strerror}") from exc
     return entries
@@ -194,10 +221,37 @@ def _read_ledger(path: Path) -> list[dict]:
 # Entries a replay refuses: the admin must look at them (exit status 1).
 NOT_APPLIED = ("held", "invalid", "invalid_signature")
 
+# Entries per call of gdpr.ledger_replay: each call commits, so a long replay shows
+# progress and an interrupted one keeps what it did (a re-run finds those erased).
+REPLAY_CHUNK = 500
+
+
+def _chunks(entries: list[dict]) -> list[list[dict]]:
+    """The entries in chunks, every entry of one subject in the same chunk (the function
+    decides per subject)."""
+    by_subject: dict[tuple, list[dict]] = {}
+    for entry in entries:
+        by_subject.setdefault((entry.get("kind"), entry.get("tenant"), entry.get("subject_key")), []).append(entry)
+    chunks: list[list[dict]] = [[]]
+    for group in by_subject.values():
+        if chunks[-1] and len(chunks[-1]) + len(group) > REPLAY_CHUNK:
+            chunks.append([])
+        chunks[-1].extend(group)
+    return [c for c in chunks if c]
+
 
 def _replay(ctx, file, apply, output_format):
     entries = _read_ledger(file)
-    rows = fetch_dicts(ctx.connect(), "SELECT * FROM gdpr.ledger_replay(%s::jsonb, %s)", (json.dumps(entries), apply))
+    conn = ctx.connect()
+    progress = Progress("ledger " + ("replay" if apply else "check"), len(entries), "entries",
+                        enabled=output_format != "json")
+    rows: list[dict] = []
+    done = 0
+    for chunk in _chunks(entries):
+        rows += fetch_dicts(conn, "SELECT * FROM gdpr.ledger_replay(%s::jsonb, %s)", (json.dumps(chunk), apply))
+        done += len(chunk)
+        progress.update(done)
+    progress.done()
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
@@ -206,8 +260,9 @@ def _replay(ctx, file, apply, output_format):
     else:
         for r in rows:
             if r["outcome"] in ("reapplied", "missing", "unknown_kind") + NOT_APPLIED:
-                click.echo(f"{r['outcome']:<10} {r['kind']} {r['subject_key']} (club {r['tenant']}), "
-                           f"erased {r['erased_at']}")
+                club = f" (club {r['tenant']})" if r["tenant"] is not None else ""
+                erased = f", erased {r['erased_at']}" if r["erased_at"] is not None else ""
+                click.echo(f"{r['outcome']:<10} {r['kind'] or '?'} {r['subject_key'] or '?'}{club}{erased}")
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "empty ledger"
         click.echo(f"{len(rows)} ledger entries: {summary}")
     return counts
@@ -215,7 +270,7 @@ def _replay(ctx, file, apply, output_format):
 
 @ledger.command("replay")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option()
 @pass_context
 def ledger_replay(ctx, file, output_format):
     """Re-apply every erasure in FILE that this (restored) database lacks (exit status 1
@@ -227,7 +282,7 @@ def ledger_replay(ctx, file, output_format):
 
 @ledger.command("check")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option()
 @pass_context
 def ledger_check(ctx, file, output_format):
     """Report which erasures in FILE this database lacks (exit status 1 if any, or if an

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import click
 
-from pgdpr.main import emit_json, pass_context
+from pgdpr.context import emit_json, format_option, pass_context
 from pgdpr.migrate import applied_migrations, migrate
 
 
 @click.command("migrate")
 @click.option("--club-schema", is_flag=True, help="Also install the reference club schema (migrations/club).")
+@format_option()
 @pass_context
-def migrate_command(ctx, club_schema: bool) -> None:
+def migrate_command(ctx, club_schema: bool, output_format: str) -> None:
     """Apply pending migrations, then re-apply every function and policy file."""
     result = migrate(ctx.dsn, club_schema=club_schema)
+    if output_format == "json":
+        emit_json({"migrations_applied": result.applied, "sql_files": result.sql_files,
+                   "sql_changed": result.sql_changed, "changed": result.changed})
+        return
     if result.applied:
         click.echo(f"applied {len(result.applied)} migration(s): {', '.join(result.applied)}")
     else:
@@ -25,7 +30,7 @@ def migrate_command(ctx, club_schema: bool) -> None:
 
 
 @click.command("status")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@format_option()
 @pass_context
 def status_command(ctx, output_format: str) -> None:
     """Server version, applied migrations, pg_cron availability, catalog summary."""

@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import click
-import psycopg
 
 from pgdpr.db import PgdprError, fetch_dicts
-from pgdpr.main import emit_json, pass_context
+from pgdpr.context import emit_json, pass_context
 
 REQUEST_TYPES = ("access", "portability", "erasure", "rectification", "restriction", "objection")
 VERIFICATIONS = ("in_person_id", "mitid", "known_email", "known_phone", "signed_letter", "other")
@@ -20,30 +19,6 @@ GROUNDS = ("accuracy_contested", "unlawful_processing", "legal_claims", "objecti
 
 def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ("" if value is None else str(value))
-
-
-def begin_answer(conn: psycopg.Connection, request_id: int | None) -> None:
-    """A report or export that answers request N runs in one transaction with the
-    request's closing: begin it here, close it right after the engine's action (so a
-    wrong subject or a closed request stops everything before a file is written),
-    commit after the output is written. Any error in between rolls all of it back
-    (the connection closes without COMMIT): no audit event, no closed request."""
-    if request_id is not None:
-        conn.execute("BEGIN")
-
-
-def close_answer(conn: psycopg.Connection, request_id: int | None) -> dict | None:
-    if request_id is None:
-        return None
-    return conn.execute("SELECT gdpr.close_request(%s, 'answered')", (request_id,)).fetchone()[0]
-
-
-def commit_answer(conn: psycopg.Connection, result: dict | None) -> None:
-    if result is None:
-        return
-    conn.execute("COMMIT")
-    late = " (after the deadline)" if result.get("late") else ""
-    click.echo(f"request {result['request_id']} answered and closed{late}", err=True)
 
 
 @click.group("request")

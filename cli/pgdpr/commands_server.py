@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pgdpr.context import emit_json, format_option
 from pgdpr.db import embedded_data_dir, embedded_dsn, stop_embedded
 
 
@@ -28,9 +29,13 @@ def stop_command() -> None:
 
 
 @server_group.command("status")
-def status_command() -> None:
+@format_option()
+def status_command(output_format: str) -> None:
     """Whether the embedded server runs, where its data is, and its DSN."""
     dsn = embedded_dsn(start=False)
+    if output_format == "json":
+        emit_json({"data": str(embedded_data_dir()), "running": dsn is not None, "dsn": dsn})
+        return
     click.echo(f"data:   {embedded_data_dir()}")
     click.echo(f"status: {'running, ' + dsn if dsn else 'stopped'}")
 

@@ -2,14 +2,48 @@
 
 from __future__ import annotations
 
-import json
+import re
 import sys
 
 import click
 import psycopg
 
 from pgdpr import __version__
-from pgdpr.db import PgdprError, connect, resolve_dsn
+from pgdpr.context import Context, emit_json, pass_context  # noqa: F401  (re-exported for older imports)
+from pgdpr.db import PgdprError
+
+_MISSING_FUNCTION = re.compile(r"^function (gdpr\.\w+)\((.*)\) does not exist")
+
+
+def _installed(ctx: click.Context) -> bool | None:
+    """Whether the gdpr schema is installed in the database of the open connection
+    (None when no connection is open or it cannot tell)."""
+    obj = ctx.find_object(Context)
+    conn = obj.connection if obj else None
+    if conn is None or conn.closed:
+        return None
+    try:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.rollback()
+        return conn.execute("SELECT to_regclass('gdpr.install_state') IS NOT NULL").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
+def explain(ctx: click.Context, exc: psycopg.Error) -> str:
+    """One line for a database error: the server's message, or what to do about it."""
+    diag = getattr(exc, "diag", None)
+    message = (diag.message_primary if diag and diag.message_primary else str(exc)).strip()
+    message = message.splitlines()[0] if message else exc.__class__.__name__
+    if isinstance(exc, (psycopg.errors.UndefinedFunction, psycopg.errors.UndefinedTable,
+                        psycopg.errors.InvalidSchemaName)) and "gdpr" in message:
+        if _installed(ctx) is False:
+            return "pgdpr is not installed in this database: run `pgdpr migrate` first"
+        missing = _MISSING_FUNCTION.match(message)
+        if missing and "numeric" in missing.group(2):
+            # a number too large for a bigint parameter: no such function signature
+            return "a number given is out of range (at most 9223372036854775807)"
+    return message
 
 
 class Group(click.Group):
@@ -19,40 +53,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except psycopg.Error as exc:
-            diag = getattr(exc, "diag", None)
-            message = (diag.message_primary if diag and diag.message_primary else str(exc)).strip()
-            raise PgdprError(message.splitlines()[0] if message else exc.__class__.__name__) from exc
-
-
-class Context:
-    """Per-invocation state: the DSN option and a lazily opened connection."""
-
-    def __init__(self, dsn: str | None, output_format: str = "text"):
-        self._dsn_option = dsn
-        self._dsn: str | None = None
-        self._conn: psycopg.Connection | None = None
-
-    @property
-    def dsn(self) -> str:
-        if self._dsn is None:
-            self._dsn = resolve_dsn(self._dsn_option)
-        return self._dsn
-
-    def connect(self, **kwargs) -> psycopg.Connection:
-        if self._conn is None:
-            self._conn = connect(self.dsn, autocommit=True, **kwargs)
-        return self._conn
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-
-
-pass_context = click.make_pass_decorator(Context)
-
-
-def emit_json(value) -> None:
-    click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+            raise PgdprError(explain(ctx, exc)) from exc
 
 
 @click.group(cls=Group)
@@ -67,28 +68,14 @@ def cli(ctx: click.Context, dsn: str | None) -> None:
 
 
 def register() -> None:
-    from pgdpr import commands_catalog, commands_demo, commands_migrate, commands_report, commands_server
+    from pgdpr import (commands_catalog, commands_catalog_coverage, commands_compliance, commands_demo,  # noqa: F401
+                       commands_erasure, commands_migrate, commands_report, commands_requests, commands_rights,
+                       commands_rules, commands_server)
 
-    for module in (commands_migrate, commands_catalog, commands_server, commands_demo, commands_report):
+    for module in (commands_migrate, commands_catalog, commands_server, commands_demo, commands_report,
+                   commands_compliance, commands_rules, commands_rights, commands_erasure, commands_requests):
         for command in module.COMMANDS:
             cli.add_command(command)
-    from pgdpr import commands_catalog_coverage, commands_compliance  # noqa: F401  (catalog check/discover)
-
-    for command in commands_compliance.COMMANDS:
-        cli.add_command(command)
-    from pgdpr import commands_rules
-
-    for command in commands_rules.COMMANDS:
-        cli.add_command(command)
-    from pgdpr import commands_rights
-
-    for command in commands_rights.COMMANDS:
-        cli.add_command(command)
-    from pgdpr import commands_erasure
-
-    for command in commands_erasure.COMMANDS:
-        cli.add_command(command)
-    from pgdpr import commands_requests; [cli.add_command(c) for c in commands_requests.COMMANDS]  # noqa: E702
 
 
 register()

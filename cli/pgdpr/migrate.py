@@ -85,7 +85,7 @@ def migrate(dsn: str, club_schema: bool = False) -> MigrateResult:
             (digest, __version__),
         )
         result.sql_changed = previous is None or previous[0] != digest
-        # The protected views and row policies follow the catalog (issue 5).
+        # The protected views and row policies follow the catalog.
         if conn.execute("SELECT to_regprocedure('gdpr.refresh_views()') IS NOT NULL").fetchone()[0]:
             conn.execute("SELECT gdpr.refresh_views()")
     return result

@@ -1,5 +1,5 @@
-"""Rendering the Data Insight Report (seed S1, GDPR Art. 15) and writing the portable
-export (seed S2, Art. 20). The database builds the report (gdpr.insight_report,
+"""Rendering the Data Insight Report (GDPR Art. 15) and writing the portable
+export (Art. 20). The database builds the report (gdpr.insight_report,
 gdpr.insight_rows) and writes the audit event; this module only formats it.
 
 `render_report()` is reused by other commands (e.g. saving the report before an erasure).
@@ -21,6 +21,7 @@ import jinja2
 import psycopg
 
 from pgdpr.db import PgdprError, fetch_dicts
+from pgdpr.files import open_private, write_private
 
 FORMATS = ("html", "text", "json")
 LANGS = ("da", "en")
@@ -74,23 +75,6 @@ TEXT = {
 }
 
 _FRACTION = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+")
-
-
-def write_file(path: Path, data: bytes | str, overwrite: bool = True) -> None:
-    """Write an output file (-o, --save-report) of a command: every one of them may hold
-    personal data, so it is readable by its owner only (mode 0600, also when an existing
-    file is overwritten). Without `overwrite` an existing file (or symlink) is never
-    replaced. An OSError becomes one clear line (PgdprError: no traceback, exit 1)."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL) | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o600)
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-    except FileExistsError as exc:
-        raise PgdprError(f"{path} already exists: not overwritten (choose another file name)") from exc
-    except OSError as exc:
-        raise PgdprError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _environment() -> jinja2.Environment:
@@ -231,17 +215,56 @@ def csv_text(rows: Iterable[tuple], excel: bool = False, lang: str = "da") -> st
 
 
 def write_csv(path: Path, rows: Iterable[tuple], excel: bool = False, lang: str = "da") -> None:
-    path.write_bytes(csv_text(rows, excel, lang).encode(_encoding(excel)))
+    write_private(path, csv_text(rows, excel, lang), encoding=_encoding(excel))
 
 
 def _section_file(index: int, section: str) -> str:
     return f"{index:02d}_{re.sub(r'[^A-Za-z0-9_]+', '_', section.split('.')[-1])}.csv"
 
 
+# Binary values (photos) leave the database as hex ('\\x89504e47...'); in the zip each
+# becomes a file of its own, named by its type.
+_SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG", "png"), (b"GIF8", "gif"), (b"%PDF", "pdf"),
+               (b"RIFF", "webp"))
+_HEX = re.compile(r"^\\x(?:[0-9a-fA-F]{2})*$")
+
+
+def binary_value(value: str | None) -> bytes | None:
+    """The bytes of a bytea value as the database renders it, else None (e.g. masked)."""
+    if isinstance(value, str) and _HEX.match(value):
+        return bytes.fromhex(value[2:])
+    return None
+
+
+def file_extension(data: bytes) -> str:
+    return next((ext for magic, ext in _SIGNATURES if data.startswith(magic)), "bin")
+
+
+def export_document(rows: Iterable[tuple], columns: list[dict], lang: str = "da", subject: str = "") -> dict:
+    """The export as one JSON document: per section its title, purpose, legal basis and
+    retention and its records as objects (field: value), in report order."""
+    meta: dict[str, dict] = {}
+    for c in columns:
+        meta.setdefault(c["section"], {k: c[k] for k in ("title_da", "title_en", "purpose", "legal_basis",
+                                                          "retention", "recipients", "source")})
+    records: dict[str, dict[int, dict]] = {}
+    for section, title_da, title_en, record, field, _lda, _len, value in rows:
+        meta.setdefault(section, {"title_da": title_da, "title_en": title_en})
+        records.setdefault(section, {}).setdefault(record, {})[field] = value
+    return {
+        "subject": subject,
+        "sections": [{"section": section, "title": (m.get("title_en") if lang == "en" else m.get("title_da"))
+                      or m.get("title_da"), **m,
+                      "records": [records[section][r] for r in sorted(records.get(section, {}))]}
+                     for section, m in meta.items()],
+    }
+
+
 def write_zip(path: Path, rows: list[tuple], columns: list[dict], excel: bool = False, lang: str = "da",
               subject: str = "") -> dict[str, int]:
-    """One CSV per section (one line per record, one column per field) and a README that
-    describes every column. Returns the number of records per section file."""
+    """One CSV per section (one line per record, one column per field), every binary value
+    (a photo) as a file of its own under files/, and a README that describes every column.
+    Returns the number of records per section file."""
     sections: dict[str, list[dict]] = {}
     for column in columns:
         sections.setdefault(column["section"], []).append(column)
@@ -254,17 +277,25 @@ def write_zip(path: Path, rows: list[tuple], columns: list[dict], excel: bool = 
               "UTF-8 CSV files with a header row; dates and times in ISO-8601; empty = no value."
               + (" Semicolon-separated with a byte order mark (Excel)." if excel else ""),
               "'kræver login' = a sensitive value the exporting user has no right to see.",
+              "Pictures and other binary values are files in the folder files/; the CSV cell names the file.",
               ""]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with open_private(path) as handle, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, (section, cols) in enumerate(sections.items(), start=1):
             name = _section_file(index, section)
+            binary = {c["field"] for c in cols if c["type"] == "bytea"}
             out = io.StringIO()
             writer = _writer(out, excel)
             writer.writerow([c["field"] for c in cols])
             section_records = records.get(section, {})
             for record in sorted(section_records):
-                writer.writerow([section_records[record].get(c["field"], "") for c in cols])
+                values = section_records[record]
+                for field in binary:
+                    data = binary_value(values.get(field))
+                    if data is not None:
+                        member = f"files/{name[:-4]}_{record}_{field}.{file_extension(data)}"
+                        archive.writestr(member, data)
+                        values[field] = member
+                writer.writerow([values.get(c["field"], "") for c in cols])
             archive.writestr(name, out.getvalue().encode(_encoding(excel)))
             counts[name] = len(section_records)
             first = cols[0]
@@ -277,9 +308,51 @@ def write_zip(path: Path, rows: list[tuple], columns: list[dict], excel: bool = 
                        "  columns:"]
             for c in cols:
                 label = " / ".join(x for x in (c["label_da"], c["label_en"]) if x) or c["field"]
-                extra = ", ".join(x for x in (c["category"], "sensitive" if c["sensitive"] else None) if x)
+                extra = ", ".join(x for x in (c["category"], "sensitive" if c["sensitive"] else None,
+                                              "a file in files/" if c["field"] in binary else None) if x)
                 readme.append(f"    {c['field']}: {label} ({c['type']}{', ' + extra if extra else ''})")
             readme.append("")
         archive.writestr("README.txt", "\n".join(readme).encode("utf-8"))
-    write_file(path, buffer.getvalue())
     return counts
+
+
+# --- PDF: the printable HTML page printed by a headless Chromium -------------------------
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium() -> str | None:
+    import os
+    import shutil
+
+    return os.environ.get("PGDPR_CHROMIUM") or next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
+
+
+def html_to_pdf(html: str, timeout: float = 120) -> bytes:
+    """Print an HTML page to PDF with a headless Chromium (its print-to-PDF). The page
+    and the PDF only ever lie in a private temporary folder (mode 0700)."""
+    import subprocess
+    import tempfile
+
+    chromium = find_chromium()
+    if chromium is None:
+        raise PdfUnavailable("PDF needs Chromium (Debian package `chromium`), which is not installed: "
+                             "write .html and print it from a browser instead")
+    with tempfile.TemporaryDirectory(prefix="pgdpr-pdf-") as folder:
+        page, pdf = Path(folder) / "page.html", Path(folder) / "page.pdf"
+        write_private(page, html)
+        command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                   "--no-pdf-header-footer", f"--user-data-dir={Path(folder) / 'profile'}",
+                   f"--print-to-pdf={pdf}", page.as_uri()]
+        try:
+            subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise PdfUnavailable(f"Chromium could not print the PDF: {exc}") from exc
+        if not pdf.exists() or not pdf.read_bytes().startswith(b"%PDF"):
+            raise PdfUnavailable("Chromium could not print the PDF")
+        return pdf.read_bytes()
+
+
+class PdfUnavailable(PgdprError):
+    """No PDF could be made (no Chromium, or it failed)."""
