@@ -103,3 +103,18 @@ def test_demo_seed_refuses_a_huge_size_without_force(run_cli, conn):
 def test_a_database_without_pgdpr_suggests_migrate(empty_db_dsn, run_cli):
     for args in (["catalog", "show"], ["hold", "list"], ["report", "1"], ["rights", "show"]):
         one_line_error(run_cli(*args, dsn=empty_db_dsn), "pgdpr migrate")
+
+
+@pytest.mark.parametrize("args", [("worker", "--interval", "0"), ("worker", "--interval", "-5"),
+                                  ("worker", "--batch-size", "0"), ("rules", "run", "1", "--batch-size", "0")])
+def test_worker_and_rule_runs_refuse_a_busy_loop_or_empty_batches(run_cli, args):
+    result = run_cli(*args)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "Invalid value" in result.output
+
+
+def test_rules_create_refuses_a_club_that_does_not_exist(run_cli):
+    result = run_cli("rules", "create", "--club", "999", "--name", "x", "--daily", "08:00",
+                     "--no-activity-months", "6", "--action", "anonymise")
+    assert result.exit_code == 1 and "club '999' does not exist" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -1,4 +1,4 @@
-"""`pgdpr rules ...` (trigger rules, seed S4), `pgdpr cron ...` (schedule the ticker with
+"""`pgdpr rules ...` (trigger rules: scheduled anonymisation, docs/rules.md), `pgdpr cron ...` (schedule the ticker with
 pg_cron) and `pgdpr worker` (the same ticker loop for servers without pg_cron).
 
 Thin: every decision is made by the SQL functions in gdpr.rules.sql and gdpr.tick.sql."""
@@ -16,10 +16,9 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgdpr.db import PgdprError, connect, fetch_dicts
-from pgdpr.main import emit_json, pass_context
+from pgdpr.context import emit_json, format_option, pass_context
 
-FORMAT = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-                      help="Output format (json for scripts).")
+FORMAT = format_option()
 
 
 def _months(value: str | None) -> int | None | str:
@@ -163,7 +162,7 @@ def rules_preview(ctx, rule_id, sample, output_format) -> None:
 
 @rules_group.command("run")
 @click.argument("rule_id", type=int)
-@click.option("--batch-size", type=int, default=1000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 100000), default=1000, show_default=True)
 @FORMAT
 @pass_context
 def rules_run(ctx, rule_id, batch_size, output_format) -> None:
@@ -382,8 +381,9 @@ def cron_status(ctx, output_format) -> None:
 # --- worker ----------------------------------------------------------------------------
 
 @click.command("worker")
-@click.option("--interval", type=float, default=60.0, show_default=True, help="Seconds between ticks.")
-@click.option("--batch-size", type=int, default=1000, show_default=True)
+@click.option("--interval", type=click.FloatRange(min=1.0), default=60.0, show_default=True,
+              help="Seconds between ticks (at least 1).")
+@click.option("--batch-size", type=click.IntRange(1, 100000), default=1000, show_default=True)
 @click.option("--once", is_flag=True, help="Tick once and exit.")
 @pass_context
 def worker(ctx, interval, batch_size, once) -> None:

@@ -9,7 +9,7 @@ import click
 import psycopg
 
 from pgdpr import __version__
-from pgdpr.context import Context, emit_json, pass_context  # noqa: F401  (re-exported for older imports)
+from pgdpr.context import Context
 from pgdpr.db import PgdprError
 
 _MISSING_FUNCTION = re.compile(r"^function (gdpr\.\w+)\((.*)\) does not exist")
