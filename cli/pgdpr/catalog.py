@@ -238,6 +238,7 @@ def apply(conn: psycopg.Connection, path: Path, dry_run: bool = False) -> tuple[
             named = ", ".join(f"{name} => %({name})s" for name in args)
             conn.execute(f"SELECT {function}({named})", args)
         conn.execute("SELECT gdpr.prune_catalog(%s, %s, %s)", (kinds, tables, columns))
+        conn.execute("SELECT gdpr.check_erasure_plan()")  # refused now, not at someone's erasure
         # regenerate the protected views and row policies from the new catalog
         conn.execute("SELECT gdpr.refresh_views()")
         changes = [r[0] for r in conn.execute("SELECT change FROM gdpr.catalog_changes_since(%s)", (before,))]

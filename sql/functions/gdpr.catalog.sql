@@ -478,3 +478,66 @@ GRANT EXECUTE ON FUNCTION gdpr.declare_table(name, name, text, text, text, text,
 GRANT EXECUTE ON FUNCTION gdpr.declare_column(name, name, name, text, text, boolean, text, boolean, text, text, name) TO pgdpr_admin;
 GRANT EXECUTE ON FUNCTION gdpr.forget_subject(text), gdpr.prune_catalog(text[], text[], text[]),
     gdpr.kind_dependents(text), gdpr.catalog_changes_since(bigint) TO pgdpr_admin;
+
+-- Erasure plans that cannot work, found when the catalog is applied rather than when
+-- a person is erased (each names the column or the foreign key):
+--   not_null_erased  a column erased to NULL that is NOT NULL (in a row erasure keeps);
+--   delete_blocked   rows erasure deletes that a kept row of another declared table
+--                    references through a foreign key that neither cascades nor sets NULL
+--                    (owned rows excepted: they are deleted only once nothing points to them);
+--   owned_not_null   a subject's link to its owned row, which erasure sets to NULL, is
+--                    NOT NULL.
+CREATE OR REPLACE FUNCTION gdpr.erasure_plan_problems()
+RETURNS TABLE (problem text, place text, detail text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT 'not_null_erased', format('%I.%I.%I', c.table_schema, c.table_name, c.column_name),
+           'erase = null, but the column is NOT NULL: choose erase = constant or keep'
+      FROM gdpr.catalog_column c
+      JOIN gdpr.catalog_table t USING (table_schema, table_name)
+      JOIN pg_catalog.pg_attribute a
+        ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass AND a.attname = c.column_name
+     WHERE c.erase = 'null' AND a.attnotnull AND t.on_erase <> 'delete'
+       AND NOT (t.on_erase = 'retain' AND c.part_of_record)
+    UNION ALL
+    SELECT 'delete_blocked', f.conname::text,
+           format('%s rows are deleted at erasure, but %s (on_erase %s) keeps rows that reference them '
+                  'through foreign key %s, which neither cascades nor sets NULL',
+                  f.confrelid::regclass, f.conrelid::regclass, child.on_erase, f.conname)
+      FROM gdpr.catalog_table parent
+      JOIN pg_catalog.pg_constraint f
+        ON f.contype = 'f' AND f.confrelid = format('%I.%I', parent.table_schema, parent.table_name)::regclass
+       AND f.confdeltype IN ('a', 'r')
+      JOIN gdpr.catalog_table child
+        ON f.conrelid = format('%I.%I', child.table_schema, child.table_name)::regclass
+     WHERE parent.on_erase = 'delete' AND child.on_erase IN ('retain', 'anonymize')
+       AND child.kind = parent.kind
+       AND parent.link <> 'owned'  -- owned rows go only when nothing points to them any more
+    UNION ALL
+    SELECT 'owned_not_null', format('%I.%I.%I', k.table_schema, k.table_name, t.link_column),
+           format('erasure lets go of the owned row in %I.%I by setting this link to NULL, but it is NOT NULL',
+                  t.table_schema, t.table_name)
+      FROM gdpr.catalog_table t
+      JOIN gdpr.subject_kind k ON k.kind = t.kind
+      JOIN pg_catalog.pg_attribute a
+        ON a.attrelid = format('%I.%I', k.table_schema, k.table_name)::regclass AND a.attname = t.link_column
+     WHERE t.link = 'owned' AND t.on_erase = 'delete' AND a.attnotnull
+$$;
+REVOKE ALL ON FUNCTION gdpr.erasure_plan_problems() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.erasure_plan_problems() TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.erasure_plan_problems() IS
+    'Erasure plans of the catalog that cannot work (NOT NULL erased to NULL, deletes blocked by kept rows)';
+
+-- Refuse a catalog whose erasure plan cannot work (called by `pgdpr catalog apply`).
+CREATE OR REPLACE FUNCTION gdpr.check_erasure_plan() RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_problem record;
+BEGIN
+    SELECT * INTO v_problem FROM gdpr.erasure_plan_problems() ORDER BY 1, 2 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'catalog: erasure cannot work at %: %', v_problem.place, v_problem.detail
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION gdpr.check_erasure_plan() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.check_erasure_plan() TO pgdpr_admin;

@@ -831,6 +831,20 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.change_rule(p_rule_id bigint, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_time_zone text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.change_rule(p_rule_id bigint, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_time_zone text) IS 'Change a trigger rule (NULL keeps a setting); audited';
+CREATE FUNCTION gdpr.check_erasure_plan() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_problem record;
+BEGIN
+    SELECT * INTO v_problem FROM gdpr.erasure_plan_problems() ORDER BY 1, 2 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'catalog: erasure cannot work at %: %', v_problem.place, v_problem.detail
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.check_erasure_plan() OWNER TO postgres;
 CREATE FUNCTION gdpr.check_rights_probe(p_role name, p_role_oid oid) RETURNS void
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2447,6 +2461,44 @@ CREATE FUNCTION gdpr.erasure_guard_targets(p_kind text) RETURNS TABLE(table_sche
      WHERE (p_kind IS NULL OR t.kind = p_kind) AND t.link IN ('direct', 'via')
 $$;
 ALTER FUNCTION gdpr.erasure_guard_targets(p_kind text) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.erasure_plan_problems() RETURNS TABLE(problem text, place text, detail text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT 'not_null_erased', format('%I.%I.%I', c.table_schema, c.table_name, c.column_name),
+           'erase = null, but the column is NOT NULL: choose erase = constant or keep'
+      FROM gdpr.catalog_column c
+      JOIN gdpr.catalog_table t USING (table_schema, table_name)
+      JOIN pg_catalog.pg_attribute a
+        ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass AND a.attname = c.column_name
+     WHERE c.erase = 'null' AND a.attnotnull AND t.on_erase <> 'delete'
+       AND NOT (t.on_erase = 'retain' AND c.part_of_record)
+    UNION ALL
+    SELECT 'delete_blocked', f.conname::text,
+           format('%s rows are deleted at erasure, but %s (on_erase %s) keeps rows that reference them '
+                  'through foreign key %s, which neither cascades nor sets NULL',
+                  f.confrelid::regclass, f.conrelid::regclass, child.on_erase, f.conname)
+      FROM gdpr.catalog_table parent
+      JOIN pg_catalog.pg_constraint f
+        ON f.contype = 'f' AND f.confrelid = format('%I.%I', parent.table_schema, parent.table_name)::regclass
+       AND f.confdeltype IN ('a', 'r')
+      JOIN gdpr.catalog_table child
+        ON f.conrelid = format('%I.%I', child.table_schema, child.table_name)::regclass
+     WHERE parent.on_erase = 'delete' AND child.on_erase IN ('retain', 'anonymize')
+       AND child.kind = parent.kind
+       AND parent.link <> 'owned'  -- owned rows go only when nothing points to them any more
+    UNION ALL
+    SELECT 'owned_not_null', format('%I.%I.%I', k.table_schema, k.table_name, t.link_column),
+           format('erasure lets go of the owned row in %I.%I by setting this link to NULL, but it is NOT NULL',
+                  t.table_schema, t.table_name)
+      FROM gdpr.catalog_table t
+      JOIN gdpr.subject_kind k ON k.kind = t.kind
+      JOIN pg_catalog.pg_attribute a
+        ON a.attrelid = format('%I.%I', k.table_schema, k.table_name)::regclass AND a.attname = t.link_column
+     WHERE t.link = 'owned' AND t.on_erase = 'delete' AND a.attnotnull
+$$;
+ALTER FUNCTION gdpr.erasure_plan_problems() OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.erasure_plan_problems() IS 'Erasure plans of the catalog that cannot work (NOT NULL erased to NULL, deletes blocked by kept rows)';
 CREATE FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -7990,6 +8042,8 @@ GRANT ALL ON FUNCTION gdpr.catalog_known_column(p_table oid, p_column name) TO p
 REVOKE ALL ON FUNCTION gdpr.change_rule(p_rule_id bigint, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_time_zone text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.change_rule(p_rule_id bigint, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_time_zone text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.change_rule(p_rule_id bigint, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_time_zone text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.check_erasure_plan() FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.check_erasure_plan() TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.check_rights_probe(p_role name, p_role_oid oid) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.check_rights_probe(p_role name, p_role_oid oid) TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.check_time_zone(p_time_zone text) FROM PUBLIC;
@@ -8054,6 +8108,8 @@ REVOKE ALL ON FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retain
 REVOKE ALL ON FUNCTION gdpr.erasure_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name, p_event text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard_targets(p_kind text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.erasure_plan_problems() FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.erasure_plan_problems() TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_erasure;
 GRANT ALL ON FUNCTION gdpr.erasure_preview(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_admin;
