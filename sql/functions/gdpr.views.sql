@@ -117,6 +117,7 @@ DECLARE
     v_stale record;
     v_area_literal text;
     v_access text;
+    v_gate text;
 BEGIN
     -- Drop the views generated before (marked by their comment); they are rebuilt below.
     FOR v_stale IN
@@ -188,16 +189,35 @@ BEGIN
          WHERE a.attrelid = v_t.relid AND a.attnum > 0 AND NOT a.attisdropped;
 
         v_view := pg_catalog.format('%I.%I', v_app, v_t.table_name);
+        -- A declared table without the tenant column, whose subject kind has one (the
+        -- club only on the root table: order lines under an order under a customer):
+        -- its rows are the caller's only through the subject row they belong to, which
+        -- row security filters for the view owner. The view keeps a row only if that
+        -- subject row is visible: the tenant comes through the parents.
+        v_gate := NULL;
+        IF v_t.tenant_column IS NULL AND v_t.declared THEN
+            SELECT pg_catalog.format('EXISTS (SELECT FROM %I.%I gdpr_subject %s WHERE gdpr_subject.%I = %s AND %s)',
+                                     k.table_schema, k.table_name, src.from_clause, k.key_column, src.key_expr,
+                                     src.where_clause)
+              INTO v_gate
+              FROM gdpr.catalog_table ct
+              JOIN gdpr.subject_kind k ON k.kind = ct.kind
+              CROSS JOIN LATERAL gdpr.subject_source(ct.table_schema, ct.table_name, 't') src
+             WHERE ct.table_schema = v_t.table_schema AND ct.table_name = v_t.table_name
+               AND ct.link <> 'root' AND k.tenant_column IS NOT NULL;
+        END IF;
         -- With a tenant column row security is the only row filter: a plain view (see the
-        -- header). Without one (a single-tenant schema) the view itself gates the rows,
-        -- and that qual must run before the caller's: a security_barrier view.
+        -- header). Without one the view itself gates the rows (register access, and the
+        -- subject's club through its parents), and those quals must run before the
+        -- caller's: a security_barrier view.
         EXECUTE pg_catalog.format(
             'CREATE VIEW %s %s AS SELECT %s FROM %I.%I t %s',
             v_view,
             CASE WHEN v_t.tenant_column IS NULL THEN 'WITH (security_barrier)' END,
             v_columns, v_t.table_schema, v_t.table_name,
             CASE WHEN v_t.tenant_column IS NULL THEN pg_catalog.format(
-                'WHERE (SELECT gdpr.register_access(%s)) <> %L', v_area_literal, 'none') END);
+                'WHERE (SELECT gdpr.register_access(%s)) <> %L%s', v_area_literal, 'none',
+                CASE WHEN v_gate IS NOT NULL THEN ' AND ' || v_gate ELSE '' END) END);
         EXECUTE pg_catalog.format('COMMENT ON VIEW %s IS %L', v_view,
             pg_catalog.format('pgdpr generated view of %I.%I (gdpr.refresh_views): sensitive columns per caller',
                               v_t.table_schema, v_t.table_name));
@@ -261,6 +281,7 @@ DECLARE
     v_src record;
     v_subject_key text;
     v_subject_tenant text;
+    v_root gdpr.subject_kind;
 BEGIN
     IF gdpr.register_access_of(v_caller, v_area) <> 'write' THEN
         RAISE EXCEPTION 'role % may not change %.%: register access is not write', v_caller, v_schema, v_table
@@ -363,6 +384,23 @@ BEGIN
                (CASE WHEN tg_op = 'INSERT' THEN 'null'::jsonb ELSE v_old -> v_declared.anonymized_column::text END) THEN
             RAISE EXCEPTION 'only the erasure sets %.%.%', v_schema, v_table, v_declared.anonymized_column
                 USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        -- a table without the club column (the club only on the subject row): a new or
+        -- changed row must belong to a subject of the caller's own club
+        SELECT * INTO v_root FROM gdpr.subject_kind k WHERE k.kind = v_declared.kind;
+        IF v_tenant_column IS NULL AND v_root.tenant_column IS NOT NULL AND tg_op <> 'DELETE'
+           AND v_declared.link <> 'root' AND NOT gdpr.caller_is_admin() THEN
+            SELECT * INTO v_src FROM gdpr.subject_source(v_schema, v_table, 't');
+            EXECUTE pg_catalog.format(
+                'SELECT gdpr_subject.%I::text FROM %I.%I gdpr_subject, '
+                'pg_catalog.jsonb_populate_record(NULL::%I.%I, $1) t %s WHERE gdpr_subject.%I = %s AND %s',
+                v_root.tenant_column, v_root.table_schema, v_root.table_name, v_schema, v_table,
+                v_src.from_clause, v_root.key_column, v_src.key_expr, v_src.where_clause)
+               INTO v_subject_tenant USING v_new;
+            IF v_subject_tenant IS DISTINCT FROM gdpr.acting_tenant(NULL) THEN
+                RAISE EXCEPTION 'role % may only write rows of its own club', v_caller
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
         END IF;
         IF tg_op <> 'INSERT' THEN
             SELECT * INTO v_src FROM gdpr.subject_source(v_schema, v_table, 't');
