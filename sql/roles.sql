@@ -22,7 +22,7 @@ REVOKE ALL ON SCHEMA gdpr FROM PUBLIC;
 GRANT USAGE ON SCHEMA gdpr TO pgdpr_admin, pgdpr_staff;
 REVOKE ALL ON ALL TABLES IN SCHEMA gdpr FROM PUBLIC;
 GRANT SELECT ON gdpr.subject_kind, gdpr.catalog_table, gdpr.catalog_column TO pgdpr_admin;
-GRANT SELECT ON gdpr.audit_event TO pgdpr_admin;
+GRANT SELECT ON gdpr.audit_event, gdpr.not_personal TO pgdpr_admin;
 
 -- The engine's tables belong to pgdpr_owner, whose SECURITY DEFINER functions write
 -- them; DBAs (pgdpr_admin) maintain the catalog through the declare functions.

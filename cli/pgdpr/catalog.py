@@ -110,7 +110,7 @@ def link_arguments(link: Any, entry: str) -> dict[str, Any]:
 def declarations(catalog: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The (function, named arguments) calls that declare the file, in order."""
     calls: list[tuple[str, dict[str, Any]]] = []
-    _unknown(set(catalog), {"tenant", "subject", "table", "consent", "legal_basis"}, "(top level)")
+    _unknown(set(catalog), {"tenant", "subject", "table", "consent", "legal_basis", "not_personal"}, "(top level)")
     for qualified, basis in catalog.get("legal_basis", {}).items():  # declared before their columns
         parts = qualified.split(".")
         if len(parts) != 3 or not all(parts):
@@ -200,6 +200,13 @@ def declarations(catalog: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
                 "p_kind": kind, "p_consent_type": consent_type, "p_erase_columns": _strings(cover, "erase", centry),
                 "p_stop_templates": _strings(cover, "stop_messages", centry),
                 "p_description": _text(cover, "description", centry)}))
+    for qualified, reason in _table(catalog.get("not_personal", {}), "not_personal", "[not_personal]").items():
+        parts = qualified.split(".")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise PgdprError(f"catalog entry not_personal: {qualified!r} must be schema.table or schema.table.column")
+        calls.append(("gdpr.declare_not_personal", {
+            "p_schema": parts[0], "p_table": parts[1], "p_column": parts[2] if len(parts) == 3 else None,
+            "p_reason": _expect(reason, str, f"not_personal.{qualified}", "the reason", "a string")}))
     if not calls:
         raise PgdprError("the catalog declares nothing: no [tenant], [subject.*] or [[table]] entry")
     return calls

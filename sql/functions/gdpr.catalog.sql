@@ -400,10 +400,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                WHEN 'catalog_table' THEN 'table ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name')
                WHEN 'catalog_column' THEN 'column ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name')
                                           || '.' || (r.row ->> 'column_name')
+               WHEN 'not_personal' THEN 'not personal ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name')
+                                        || COALESCE('.' || NULLIF(r.row ->> 'column_name', ''), '')
                ELSE 'tenant table ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name') END
       FROM gdpr.audit_event e,
            LATERAL (SELECT COALESCE(e.details -> 'new', e.details) AS row) r
-     WHERE e.id > p_event_id AND e.action ~ '^(subject_kind|catalog_table|catalog_column|tenant_table)\.'
+     WHERE e.id > p_event_id AND e.action ~ '^(subject_kind|catalog_table|catalog_column|tenant_table|not_personal)\.'
      ORDER BY e.id
 $$;
 
@@ -541,3 +543,41 @@ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION gdpr.check_erasure_plan() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.check_erasure_plan() TO pgdpr_admin;
+
+-- Declare a table (p_column NULL) or a column not to hold personal data, with the
+-- reason (shown in the record of processing; `pgdpr catalog check` skips it).
+CREATE OR REPLACE FUNCTION gdpr.declare_not_personal(p_schema name, p_table name, p_column name, p_reason text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_entry text := format('not_personal %s.%s%s', p_schema, p_table,
+                           CASE WHEN p_column IS NOT NULL THEN '.' || p_column ELSE '' END);
+    v_oid oid := gdpr.checked_table(p_schema, p_table, v_entry);
+BEGIN
+    IF NOT gdpr.caller_is_admin() THEN
+        RAISE EXCEPTION 'role % may not change the catalog', gdpr.caller() USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF p_column IS NOT NULL THEN
+        PERFORM gdpr.checked_column(v_oid, p_column, v_entry);
+    END IF;
+    IF p_reason IS NULL OR btrim(p_reason) = '' THEN
+        RAISE EXCEPTION 'catalog entry %: say why it is not personal data', v_entry
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT FROM gdpr.catalog_table t WHERE t.table_schema = p_schema AND t.table_name = p_table
+                  AND p_column IS NULL)
+       OR EXISTS (SELECT FROM gdpr.catalog_column c WHERE c.table_schema = p_schema AND c.table_name = p_table
+                     AND c.column_name = p_column) THEN
+        RAISE EXCEPTION 'catalog entry %: it is declared as personal data', v_entry
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.not_personal AS n (table_schema, table_name, column_name, reason)
+    VALUES (p_schema, p_table, COALESCE(p_column, ''), p_reason)
+    ON CONFLICT (table_schema, table_name, column_name) DO UPDATE SET reason = excluded.reason
+    WHERE n.reason IS DISTINCT FROM excluded.reason;
+END $$;
+ALTER FUNCTION gdpr.declare_not_personal(name, name, name, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.declare_not_personal(name, name, name, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.declare_not_personal(name, name, name, text) TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.declare_not_personal(name, name, name, text) IS
+    'Declare a table or column not to hold personal data, with the reason';

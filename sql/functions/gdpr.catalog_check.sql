@@ -354,6 +354,12 @@ BEGIN
                                 ELSE '' END
           FROM gdpr.personal_column_candidates(v_table.oid, v_table.linked) p;
     END LOOP;
+    -- what the catalog declares not personal, with a reason (gdpr.not_personal)
+    DELETE FROM pg_temp.pgdpr_findings f
+     USING gdpr.not_personal n
+     WHERE f.finding IN ('undeclared_table', 'undeclared_column', 'undeclared_owned_table')
+       AND f.table_name = format('%I.%I', n.table_schema, n.table_name)
+       AND (n.column_name = '' OR f.column_name = n.column_name);
     -- an undeclared table with personal-looking columns is more than a mention
     UPDATE pg_temp.pgdpr_findings f SET severity = 'error'
      WHERE f.finding = 'undeclared_table' AND EXISTS (

@@ -359,6 +359,12 @@ BEGIN
                                  FROM gdpr.catalog_column c
                                  LEFT JOIN gdpr.column_legal_basis b USING (table_schema, table_name, column_name)
                                 WHERE gdpr.column_needs_basis(c.category, c.sensitive, c.sensitive_when)),
+        -- What the catalog declares not to be personal data, and why (gdpr.not_personal)
+        'not_personal', (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                                 'table', format('%I.%I', n.table_schema, n.table_name),
+                                 'column', NULLIF(n.column_name, ''), 'reason', n.reason)
+                                 ORDER BY n.table_schema, n.table_name, n.column_name), '[]')
+                           FROM gdpr.not_personal n),
         -- Art. 30(1)(g): the technical measures in force (the security section, read
         -- from the database) and the organisational ones the controller states.
         'measures', jsonb_build_object(

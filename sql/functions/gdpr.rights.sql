@@ -40,7 +40,8 @@ DECLARE
     v_table text;
 BEGIN
     FOREACH v_table IN ARRAY ARRAY['staff_group', 'group_right', 'support_grant',
-                                   'subject_kind', 'catalog_table', 'catalog_column', 'tenant_table'] LOOP
+                                   'subject_kind', 'catalog_table', 'catalog_column', 'tenant_table',
+                                   'not_personal'] LOOP
         EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS audit_change ON gdpr.%I', v_table);
         EXECUTE pg_catalog.format('CREATE TRIGGER audit_change AFTER INSERT OR UPDATE OR DELETE ON gdpr.%I '
                                   'FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change()', v_table);

@@ -519,10 +519,12 @@ CREATE FUNCTION gdpr.catalog_changes_since(p_event_id bigint) RETURNS TABLE(chan
                WHEN 'catalog_table' THEN 'table ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name')
                WHEN 'catalog_column' THEN 'column ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name')
                                           || '.' || (r.row ->> 'column_name')
+               WHEN 'not_personal' THEN 'not personal ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name')
+                                        || COALESCE('.' || NULLIF(r.row ->> 'column_name', ''), '')
                ELSE 'tenant table ' || (r.row ->> 'table_schema') || '.' || (r.row ->> 'table_name') END
       FROM gdpr.audit_event e,
            LATERAL (SELECT COALESCE(e.details -> 'new', e.details) AS row) r
-     WHERE e.id > p_event_id AND e.action ~ '^(subject_kind|catalog_table|catalog_column|tenant_table)\.'
+     WHERE e.id > p_event_id AND e.action ~ '^(subject_kind|catalog_table|catalog_column|tenant_table|not_personal)\.'
      ORDER BY e.id
 $$;
 ALTER FUNCTION gdpr.catalog_changes_since(p_event_id bigint) OWNER TO postgres;
@@ -645,6 +647,12 @@ BEGIN
                                 ELSE '' END
           FROM gdpr.personal_column_candidates(v_table.oid, v_table.linked) p;
     END LOOP;
+    -- what the catalog declares not personal, with a reason (gdpr.not_personal)
+    DELETE FROM pg_temp.pgdpr_findings f
+     USING gdpr.not_personal n
+     WHERE f.finding IN ('undeclared_table', 'undeclared_column', 'undeclared_owned_table')
+       AND f.table_name = format('%I.%I', n.table_schema, n.table_name)
+       AND (n.column_name = '' OR f.column_name = n.column_name);
     -- an undeclared table with personal-looking columns is more than a mention
     UPDATE pg_temp.pgdpr_findings f SET severity = 'error'
      WHERE f.finding = 'undeclared_table' AND EXISTS (
@@ -1335,6 +1343,12 @@ BEGIN
                                  FROM gdpr.catalog_column c
                                  LEFT JOIN gdpr.column_legal_basis b USING (table_schema, table_name, column_name)
                                 WHERE gdpr.column_needs_basis(c.category, c.sensitive, c.sensitive_when)),
+        -- What the catalog declares not to be personal data, and why (gdpr.not_personal)
+        'not_personal', (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                                 'table', format('%I.%I', n.table_schema, n.table_name),
+                                 'column', NULLIF(n.column_name, ''), 'reason', n.reason)
+                                 ORDER BY n.table_schema, n.table_name, n.column_name), '[]')
+                           FROM gdpr.not_personal n),
         -- Art. 30(1)(g): the technical measures in force (the security section, read
         -- from the database) and the organisational ones the controller states.
         'measures', jsonb_build_object(
@@ -1774,6 +1788,39 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.declare_consent_table(p_kind text, p_schema name, p_table name, p_type_column name, p_withdrawn_column name, p_given_column name, p_guardian_column name) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.declare_consent_table(p_kind text, p_schema name, p_table name, p_type_column name, p_withdrawn_column name, p_given_column name, p_guardian_column name) IS 'Declare the table holding a subject kind''s consents: type, withdrawn-at, given-at and guardian columns';
+CREATE FUNCTION gdpr.declare_not_personal(p_schema name, p_table name, p_column name, p_reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_entry text := format('not_personal %s.%s%s', p_schema, p_table,
+                           CASE WHEN p_column IS NOT NULL THEN '.' || p_column ELSE '' END);
+    v_oid oid := gdpr.checked_table(p_schema, p_table, v_entry);
+BEGIN
+    IF NOT gdpr.caller_is_admin() THEN
+        RAISE EXCEPTION 'role % may not change the catalog', gdpr.caller() USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF p_column IS NOT NULL THEN
+        PERFORM gdpr.checked_column(v_oid, p_column, v_entry);
+    END IF;
+    IF p_reason IS NULL OR btrim(p_reason) = '' THEN
+        RAISE EXCEPTION 'catalog entry %: say why it is not personal data', v_entry
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT FROM gdpr.catalog_table t WHERE t.table_schema = p_schema AND t.table_name = p_table
+                  AND p_column IS NULL)
+       OR EXISTS (SELECT FROM gdpr.catalog_column c WHERE c.table_schema = p_schema AND c.table_name = p_table
+                     AND c.column_name = p_column) THEN
+        RAISE EXCEPTION 'catalog entry %: it is declared as personal data', v_entry
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.not_personal AS n (table_schema, table_name, column_name, reason)
+    VALUES (p_schema, p_table, COALESCE(p_column, ''), p_reason)
+    ON CONFLICT (table_schema, table_name, column_name) DO UPDATE SET reason = excluded.reason
+    WHERE n.reason IS DISTINCT FROM excluded.reason;
+END $$;
+ALTER FUNCTION gdpr.declare_not_personal(p_schema name, p_table name, p_column name, p_reason text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.declare_not_personal(p_schema name, p_table name, p_column name, p_reason text) IS 'Declare a table or column not to hold personal data, with the reason';
 CREATE FUNCTION gdpr.declare_subject(p_kind text, p_schema name, p_table name, p_key name, p_tenant name DEFAULT NULL::name, p_identifying name[] DEFAULT '{}'::name[], p_anonymized_column name DEFAULT NULL::name, p_area text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4272,6 +4319,7 @@ DECLARE
     v_stale record;
     v_area_literal text;
     v_access text;
+    v_gate text;
 BEGIN
     -- Drop the views generated before (marked by their comment); they are rebuilt below.
     FOR v_stale IN
@@ -4339,16 +4387,35 @@ BEGIN
                AND cc.table_name = v_t.table_name AND cc.column_name = a.attname
          WHERE a.attrelid = v_t.relid AND a.attnum > 0 AND NOT a.attisdropped;
         v_view := pg_catalog.format('%I.%I', v_app, v_t.table_name);
+        -- A declared table without the tenant column, whose subject kind has one (the
+        -- club only on the root table: order lines under an order under a customer):
+        -- its rows are the caller's only through the subject row they belong to, which
+        -- row security filters for the view owner. The view keeps a row only if that
+        -- subject row is visible: the tenant comes through the parents.
+        v_gate := NULL;
+        IF v_t.tenant_column IS NULL AND v_t.declared THEN
+            SELECT pg_catalog.format('EXISTS (SELECT FROM %I.%I gdpr_subject %s WHERE gdpr_subject.%I = %s AND %s)',
+                                     k.table_schema, k.table_name, src.from_clause, k.key_column, src.key_expr,
+                                     src.where_clause)
+              INTO v_gate
+              FROM gdpr.catalog_table ct
+              JOIN gdpr.subject_kind k ON k.kind = ct.kind
+              CROSS JOIN LATERAL gdpr.subject_source(ct.table_schema, ct.table_name, 't') src
+             WHERE ct.table_schema = v_t.table_schema AND ct.table_name = v_t.table_name
+               AND ct.link <> 'root' AND k.tenant_column IS NOT NULL;
+        END IF;
         -- With a tenant column row security is the only row filter: a plain view (see the
-        -- header). Without one (a single-tenant schema) the view itself gates the rows,
-        -- and that qual must run before the caller's: a security_barrier view.
+        -- header). Without one the view itself gates the rows (register access, and the
+        -- subject's club through its parents), and those quals must run before the
+        -- caller's: a security_barrier view.
         EXECUTE pg_catalog.format(
             'CREATE VIEW %s %s AS SELECT %s FROM %I.%I t %s',
             v_view,
             CASE WHEN v_t.tenant_column IS NULL THEN 'WITH (security_barrier)' END,
             v_columns, v_t.table_schema, v_t.table_name,
             CASE WHEN v_t.tenant_column IS NULL THEN pg_catalog.format(
-                'WHERE (SELECT gdpr.register_access(%s)) <> %L', v_area_literal, 'none') END);
+                'WHERE (SELECT gdpr.register_access(%s)) <> %L%s', v_area_literal, 'none',
+                CASE WHEN v_gate IS NOT NULL THEN ' AND ' || v_gate ELSE '' END) END);
         EXECUTE pg_catalog.format('COMMENT ON VIEW %s IS %L', v_view,
             pg_catalog.format('pgdpr generated view of %I.%I (gdpr.refresh_views): sensitive columns per caller',
                               v_t.table_schema, v_t.table_name));
@@ -6324,6 +6391,7 @@ DECLARE
     v_src record;
     v_subject_key text;
     v_subject_tenant text;
+    v_root gdpr.subject_kind;
 BEGIN
     IF gdpr.register_access_of(v_caller, v_area) <> 'write' THEN
         RAISE EXCEPTION 'role % may not change %.%: register access is not write', v_caller, v_schema, v_table
@@ -6422,6 +6490,23 @@ BEGIN
                (CASE WHEN tg_op = 'INSERT' THEN 'null'::jsonb ELSE v_old -> v_declared.anonymized_column::text END) THEN
             RAISE EXCEPTION 'only the erasure sets %.%.%', v_schema, v_table, v_declared.anonymized_column
                 USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        -- a table without the club column (the club only on the subject row): a new or
+        -- changed row must belong to a subject of the caller's own club
+        SELECT * INTO v_root FROM gdpr.subject_kind k WHERE k.kind = v_declared.kind;
+        IF v_tenant_column IS NULL AND v_root.tenant_column IS NOT NULL AND tg_op <> 'DELETE'
+           AND v_declared.link <> 'root' AND NOT gdpr.caller_is_admin() THEN
+            SELECT * INTO v_src FROM gdpr.subject_source(v_schema, v_table, 't');
+            EXECUTE pg_catalog.format(
+                'SELECT gdpr_subject.%I::text FROM %I.%I gdpr_subject, '
+                'pg_catalog.jsonb_populate_record(NULL::%I.%I, $1) t %s WHERE gdpr_subject.%I = %s AND %s',
+                v_root.tenant_column, v_root.table_schema, v_root.table_name, v_schema, v_table,
+                v_src.from_clause, v_root.key_column, v_src.key_expr, v_src.where_clause)
+               INTO v_subject_tenant USING v_new;
+            IF v_subject_tenant IS DISTINCT FROM gdpr.acting_tenant(NULL) THEN
+                RAISE EXCEPTION 'role % may only write rows of its own club', v_caller
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
         END IF;
         IF tg_op <> 'INSERT' THEN
             SELECT * INTO v_src FROM gdpr.subject_source(v_schema, v_table, 't');
@@ -7298,6 +7383,16 @@ ALTER TABLE gdpr.legal_hold ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+CREATE TABLE gdpr.not_personal (
+    table_schema name NOT NULL,
+    table_name name NOT NULL,
+    column_name name DEFAULT ''::name NOT NULL,
+    reason text NOT NULL,
+    CONSTRAINT not_personal_reason_check CHECK ((length(btrim(reason)) > 0)),
+    CONSTRAINT not_personal_table_schema_check CHECK (((table_schema <> ALL (ARRAY['gdpr'::name, 'pg_catalog'::name, 'information_schema'::name])) AND (table_schema !~ '^pg_'::text)))
+);
+ALTER TABLE gdpr.not_personal OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.not_personal IS 'Tables and columns declared not to hold personal data, with the reason (catalog check skips them)';
 CREATE TABLE gdpr.outbox (
     id bigint NOT NULL,
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
@@ -7600,6 +7695,8 @@ ALTER TABLE ONLY gdpr.install_state
     ADD CONSTRAINT install_state_pkey PRIMARY KEY (singleton);
 ALTER TABLE ONLY gdpr.legal_hold
     ADD CONSTRAINT legal_hold_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY gdpr.not_personal
+    ADD CONSTRAINT not_personal_pkey PRIMARY KEY (table_schema, table_name, column_name);
 ALTER TABLE ONLY gdpr.outbox
     ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.processing_restriction
@@ -7689,6 +7786,8 @@ CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.catalog_tab
 ALTER TABLE gdpr.catalog_table ENABLE ALWAYS TRIGGER audit_change;
 CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.group_right FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
 ALTER TABLE gdpr.group_right ENABLE ALWAYS TRIGGER audit_change;
+CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.not_personal FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
+ALTER TABLE gdpr.not_personal ENABLE ALWAYS TRIGGER audit_change;
 CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.staff_group FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
 ALTER TABLE gdpr.staff_group ENABLE ALWAYS TRIGGER audit_change;
 CREATE TRIGGER audit_change AFTER INSERT OR DELETE OR UPDATE ON gdpr.subject_kind FOR EACH ROW EXECUTE FUNCTION gdpr.audit_table_change();
@@ -8087,6 +8186,8 @@ REVOKE ALL ON FUNCTION gdpr.declare_consent_cover(p_kind text, p_consent_type te
 GRANT ALL ON FUNCTION gdpr.declare_consent_cover(p_kind text, p_consent_type text, p_erase_columns text[], p_stop_templates text[], p_description text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.declare_consent_table(p_kind text, p_schema name, p_table name, p_type_column name, p_withdrawn_column name, p_given_column name, p_guardian_column name) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.declare_consent_table(p_kind text, p_schema name, p_table name, p_type_column name, p_withdrawn_column name, p_given_column name, p_guardian_column name) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.declare_not_personal(p_schema name, p_table name, p_column name, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.declare_not_personal(p_schema name, p_table name, p_column name, p_reason text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.declare_subject(p_kind text, p_schema name, p_table name, p_key name, p_tenant name, p_identifying name[], p_anonymized_column name, p_area text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.declare_subject(p_kind text, p_schema name, p_table name, p_key name, p_tenant name, p_identifying name[], p_anonymized_column name, p_area text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.declare_table(p_schema name, p_table name, p_kind text, p_link text, p_on_erase text, p_title_da text, p_title_en text, p_purpose text, p_legal_basis text, p_retention text, p_link_column name, p_parent_schema name, p_parent_table name, p_parent_column name, p_retain_column name, p_retain_period interval, p_retain_from_year_end boolean, p_recipients text, p_source text, p_position integer) FROM PUBLIC;
@@ -8473,6 +8574,7 @@ GRANT SELECT ON TABLE gdpr.consent_withdrawal TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.controller_record TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.dsr_request_event TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.group_right TO pgdpr_admin;
+GRANT SELECT ON TABLE gdpr.not_personal TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.outbox TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.processing_restriction TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.processing_restriction TO pgdpr_view_owner;
