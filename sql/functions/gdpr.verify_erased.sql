@@ -89,7 +89,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
            AND cc.column_name = a.attname
          WHERE NOT (t.declared AND t.on_erase = 'delete' AND t.link <> 'root')
            AND pg_catalog.has_table_privilege(t.rel, 'SELECT')
-           AND (cc.column_name IS NOT NULL
+           AND ((cc.erase IN ('null', 'constant', 'hash', 'year_only')
+                 AND (t.on_erase IS DISTINCT FROM 'retain' OR NOT cc.part_of_record))
                 OR COALESCE(bt.typcategory, ty.typcategory) IN ('S', 'U', 'A', 'C'))
         UNION ALL
         -- the engine's own tables that keep text a caller wrote about the subject
@@ -140,9 +141,9 @@ DECLARE
     v_from text;
     v_values text;
     v_tenant_cond text;
-    v_counts jsonb := '[]';   -- [{k, table, column, mode, n}]
+    v_branches text[] := '{}';
+    v_counts jsonb;           -- [{k, table, column, mode, n}]
     v_global jsonb := '[]';   -- [{place, why}] for every subject of the batch
-    v_part jsonb;
     v_result jsonb;
 BEGIN
     SELECT * INTO v_s FROM gdpr.subject_kind k WHERE k.kind = p_kind;
@@ -157,9 +158,9 @@ BEGIN
       INTO v_global
       FROM gdpr.proof_places(p_kind) p WHERE p.how = 'unreadable';
 
-    -- One statement per table (and per foreign key of an undeclared table), for the
-    -- whole batch: the cells of each subject's rows that its pattern matches (mode s),
-    -- the binary cells holding a value (mode b), the rows of an undeclared table (mode r).
+    -- One branch per table (and per foreign key of an undeclared table) for the subject
+    -- s: its cells the pattern is matched against (mode s), its binary cells holding a
+    -- value (mode b), its rows in an undeclared table (mode r).
     FOR v_t IN
         SELECT p.table_schema, p.table_name, bool_or(p.declared) AS declared, f.parent_schema, f.parent_name, f.fk_join,
                string_agg(format('(%L, %s, %L)', p.column_name,
@@ -188,83 +189,80 @@ BEGIN
         CONTINUE WHEN v_values = '';
         v_tenant_cond := CASE WHEN v_src.tenant_expr IS NOT NULL AND v_types.tenant_type IS NOT NULL
                               THEN format('%s = $2::%s', v_src.tenant_expr, v_types.tenant_type) ELSE 'true' END;
-        EXECUTE format($q$
-            SELECT COALESCE(jsonb_agg(jsonb_build_object('k', q.k, 'table', %1$L, 'column', q.col, 'mode', q.mode,
-                                                         'n', q.n)), '[]')
-              FROM (SELECT s.k::text AS k, v.col, v.mode, count(*) AS n
-                      FROM %2$s, unnest($1::%3$s[], $3::text[]) AS s(k, pattern),
-                           LATERAL (VALUES %4$s) AS v(col, val, mode)
-                     WHERE %5$s = s.k AND %6$s AND %7$s
-                       AND CASE v.mode WHEN 's' THEN v.val IS NOT NULL
-                                                     AND gdpr.redact(v.val, s.pattern) IS DISTINCT FROM v.val
-                                       WHEN 'b' THEN v.val IS NOT NULL
-                                       ELSE true END
-                     GROUP BY 1, 2, 3) q$q$,
-            format('%I.%I', v_t.table_schema, v_t.table_name), v_from, v_types.key_type, v_values,
-            v_src.key_expr, v_tenant_cond, v_src.where_clause)
-          INTO v_part USING p_keys, p_tenant, p_patterns;
-        v_counts := v_counts || v_part;
+        v_branches := v_branches || format(
+            'SELECT %L::text, v.col, v.mode, v.val FROM %s, LATERAL (VALUES %s) AS v(col, val, mode)
+              WHERE %s = s.k AND %s AND %s AND (v.val IS NOT NULL OR v.mode = ''r'')',
+            format('%I.%I', v_t.table_schema, v_t.table_name), v_from, v_values,
+            v_src.key_expr, v_tenant_cond, v_src.where_clause);
     END LOOP;
-
     -- The engine's own tables: the subject's legal hold reasons (redacted at erasure),
     -- the purpose and details of its audit events and the notes kept with them (the
-    -- erasure's own reason, redacted). Driven by the batch's keys, each subject's rows
-    -- looked up by index; planned at each call (EXECUTE): a plan cached while these
-    -- tables were small would keep scanning them whole as they grow.
-    EXECUTE $q$
-    SELECT COALESCE(jsonb_agg(jsonb_build_object('k', x.k, 'table', x.t, 'column', x.c, 'mode', 's', 'n', x.n)), '[]')
-      FROM (SELECT u.k, c.t, c.c, count(*) AS n
-              FROM unnest($1::text[], $3::text[]) AS u(k, pattern),
-                   LATERAL (SELECT 'gdpr.legal_hold' AS t, 'reason' AS c, h.reason AS val FROM gdpr.legal_hold h
-                             WHERE h.kind = $4 AND h.tenant IS NOT DISTINCT FROM $2 AND h.subject_key = u.k
-                            UNION ALL
-                            SELECT 'gdpr.audit_event', v.c, v.val
-                              FROM gdpr.audit_event e,
-                                   LATERAL (VALUES ('purpose', e.purpose), ('details', e.details::text)) AS v(c, val)
-                             WHERE e.kind = $4 AND e.subject_key = u.k AND e.tenant IS NOT DISTINCT FROM $2
-                            UNION ALL
-                            SELECT 'gdpr.audit_note', 'note', n.note FROM gdpr.audit_note n
-                             WHERE n.kind = $4 AND n.subject_key = u.k AND n.tenant IS NOT DISTINCT FROM $2
-                            OFFSET 0) c
-             WHERE c.val IS NOT NULL AND gdpr.redact(c.val, u.pattern) IS DISTINCT FROM c.val
-             GROUP BY u.k, c.t, c.c) x$q$
-      INTO v_part USING p_keys, p_tenant, p_patterns, p_kind;
-    v_counts := v_counts || v_part;
+    -- erasure's own reason, redacted), looked up by index.
+    v_branches := v_branches || ARRAY[
+        $b$SELECT 'gdpr.legal_hold', 'reason', 's', h.reason FROM gdpr.legal_hold h
+            WHERE h.kind = $4 AND h.tenant IS NOT DISTINCT FROM $2 AND h.subject_key = s.k::text$b$,
+        $b$SELECT 'gdpr.audit_event', v.c, 's', v.val
+             FROM gdpr.audit_event e, LATERAL (VALUES ('purpose', e.purpose), ('details', e.details::text)) AS v(c, val)
+            WHERE e.kind = $4 AND e.subject_key = s.k::text AND e.tenant IS NOT DISTINCT FROM $2
+              AND v.val IS NOT NULL$b$,
+        $b$SELECT 'gdpr.audit_note', 'note', 's', n.note FROM gdpr.audit_note n
+            WHERE n.kind = $4 AND n.subject_key = s.k::text AND n.tenant IS NOT DISTINCT FROM $2$b$];
+
+    -- One statement for the whole batch, subject by subject (a LATERAL subquery per
+    -- key): each distinct value of the subject is matched once, and the subject's
+    -- patterns compile once for all its places (PostgreSQL caches 32 compiled
+    -- expressions per session: one statement per place would compile every subject's
+    -- patterns again for each place). Planned at each call (EXECUTE): a plan cached
+    -- while the engine's tables were small would keep scanning them whole as they grow.
+    EXECUTE format($q$
+        SELECT COALESCE(jsonb_agg(jsonb_build_object('k', z.k, 'table', z.t, 'column', z.col, 'mode', z.mode,
+                                                     'n', z.n)), '[]')
+          FROM (SELECT s.k::text AS k, v.t, v.col, v.mode, sum(v.n) AS n
+                  FROM unnest($1::%1$s[], $3::text[]) AS s(k, pattern),
+                       LATERAL (SELECT b.t, b.col, b.mode, b.val, count(*) AS n
+                                  FROM (%2$s) AS b(t, col, mode, val)
+                                 GROUP BY 1, 2, 3, 4 OFFSET 0) v
+                 WHERE v.mode <> 's' OR gdpr.redact(v.val, s.pattern) IS DISTINCT FROM v.val
+                 GROUP BY 1, 2, 3, 4) z$q$,
+        v_types.key_type, array_to_string(v_branches, E'\n UNION ALL\n'))
+      INTO v_counts USING p_keys, p_tenant, p_patterns, p_kind;
 
     -- The verdict per subject, stored (replacing an earlier one: a re-erasure after a
     -- restore proves again) and returned.
     WITH c AS (
-            SELECT * FROM jsonb_to_recordset(v_counts) AS c(k text, "table" text, "column" text, mode text, n bigint)),
-        per AS (
-            SELECT u.k,
-                   (SELECT COALESCE(sum(c.n), 0) FROM c WHERE c.k = u.k AND c.mode = 's') AS hits,
-                   (SELECT COALESCE(jsonb_agg(jsonb_build_object('table', c."table", 'column', c."column", 'hits', c.n)
-                                              ORDER BY c."table", c."column"), '[]')
-                      FROM c WHERE c.k = u.k AND c.mode = 's') AS found,
-                   v_global || (SELECT COALESCE(jsonb_agg(jsonb_build_object(
-                                   'place', CASE c.mode WHEN 'b' THEN c."table" || '.' || quote_ident(c."column")
-                                                        ELSE c."table" END,
-                                   'why', CASE c.mode
-                                       WHEN 'b' THEN format('a binary column, not searchable: %s cells hold a value', c.n)
-                                       ELSE format('not in the catalog, linked by a foreign key to the subject''s rows: %s rows', c.n) END)
-                                   ORDER BY c."table", c."column"), '[]')
-                                  FROM c WHERE c.k = u.k AND c.mode IN ('b', 'r')) AS unsearched
-              FROM unnest(p_keys) AS u(k)),
-        stored AS (
-            INSERT INTO gdpr.erasure_proof AS e (kind, tenant, subject_key, verdict, scope, found, unsearched, proved_at)
-            SELECT p_kind, COALESCE(p_tenant, ''), per.k,
-                   CASE WHEN per.hits > 0 THEN 'not_erased' WHEN per.unsearched <> '[]' THEN 'incomplete'
-                        ELSE 'erased' END,
-                   v_scope.digest, per.found, per.unsearched, now()
-              FROM per
-            ON CONFLICT (kind, tenant, subject_key) DO UPDATE
-               SET verdict = excluded.verdict, scope = excluded.scope, found = excluded.found,
-                   unsearched = excluded.unsearched, proved_at = excluded.proved_at
-            RETURNING e.subject_key, e.verdict)
-        SELECT COALESCE(jsonb_object_agg(per.k, jsonb_build_object(
-                   'verdict', stored.verdict, 'hits', per.hits, 'places', per.found, 'unsearched', per.unsearched,
-                   'searched', (SELECT count(*) FROM jsonb_array_elements(v_scope.places)))), '{}')
-          FROM per JOIN stored ON stored.subject_key = per.k
+        SELECT * FROM jsonb_to_recordset(v_counts) AS c(k text, "table" text, "column" text, mode text, n bigint)),
+    agg AS (
+        SELECT c.k,
+               jsonb_agg(jsonb_build_object('table', c."table", 'column', c."column", 'hits', c.n)
+                         ORDER BY c."table", c."column") FILTER (WHERE c.mode = 's') AS found,
+               jsonb_agg(jsonb_build_object(
+                   'place', CASE c.mode WHEN 'b' THEN c."table" || '.' || quote_ident(c."column") ELSE c."table" END,
+                   'why', CASE c.mode
+                       WHEN 'b' THEN format('a binary column, not searchable: %s cells hold a value', c.n)
+                       ELSE format('not in the catalog, linked by a foreign key to the subject''s rows: %s rows', c.n) END)
+                   ORDER BY c."table", c."column") FILTER (WHERE c.mode IN ('b', 'r')) AS unsearched
+          FROM c GROUP BY c.k),
+    per AS (
+        SELECT u.k, COALESCE(a.found, '[]') AS found, v_global || COALESCE(a.unsearched, '[]') AS unsearched
+          FROM unnest(p_keys) AS u(k)
+          LEFT JOIN agg a ON a.k = u.k),
+    stored AS (
+        INSERT INTO gdpr.erasure_proof AS e (kind, tenant, subject_key, verdict, scope, found, unsearched, proved_at)
+        SELECT p_kind, COALESCE(p_tenant, ''), per.k,
+               CASE WHEN per.found <> '[]' THEN 'not_erased' WHEN per.unsearched <> '[]' THEN 'incomplete'
+                    ELSE 'erased' END,
+               v_scope.digest, per.found, per.unsearched, now()
+          FROM per
+        ON CONFLICT (kind, tenant, subject_key) DO UPDATE
+           SET verdict = excluded.verdict, scope = excluded.scope, found = excluded.found,
+               unsearched = excluded.unsearched, proved_at = excluded.proved_at
+        RETURNING e.subject_key, e.verdict, e.found, e.unsearched)
+    SELECT COALESCE(jsonb_object_agg(stored.subject_key, jsonb_build_object(
+               'verdict', stored.verdict,
+               'hits', (SELECT COALESCE(sum((f ->> 'hits')::bigint), 0) FROM jsonb_array_elements(stored.found) f),
+               'places', stored.found, 'unsearched', stored.unsearched,
+               'searched', jsonb_array_length(v_scope.places))), '{}')
+      FROM stored
       INTO v_result;
     RETURN v_result;
 END $$;
