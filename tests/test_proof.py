@@ -234,3 +234,39 @@ def test_verify_erased_says_incomplete_when_the_places_changed(club):
 def test_no_proof_for_a_subject_not_erased(club):
     subject = make_customer(club, 1)
     assert verify(club, subject)["verdict"] == "no_proof"
+
+
+# -- residue outside tables -------------------------------------------------------------
+
+def _in_stats(conn, value: str) -> list[str]:
+    return [f"{t}.{c}" for t, c in conn.execute(
+        """SELECT tablename, attname FROM pg_stats
+            WHERE schemaname = 'club' AND (most_common_vals::text ILIKE %(v)s OR histogram_bounds::text ILIKE %(v)s)""",
+        {"v": f"%{value}%"}).fetchall()]
+
+
+def test_planner_statistics_lose_erased_values_at_the_next_tick(club):
+    conn = club
+    subject = make_customer(conn, 1, first_name="Hjørdis")
+    for _ in range(3):
+        make_customer(conn, 1)
+    conn.execute("ANALYZE")
+    assert "customers.email" in _in_stats(conn, subject.email)  # a histogram bound of a unique column
+    anonymize(conn, subject)
+    assert "customers.email" in _in_stats(conn, subject.email)  # until the next ANALYZE
+    stale = {t for (t,) in conn.execute("SELECT table_name::text FROM gdpr.erasure_stale_statistics()")}
+    assert "club.customers" in stale
+    conn.execute("CALL gdpr.tick()")
+    assert _in_stats(conn, subject.email) == [] and _in_stats(conn, "Hjørdis") == []
+    assert conn.execute("SELECT count(*) FROM gdpr.erasure_stale_statistics()").fetchone()[0] == 0
+
+
+def test_an_erasure_reason_with_a_phone_number_leaves_nothing_in_the_audit_trail(club):
+    conn = club
+    subject = make_customer(conn, 1)
+    digits = subject.phone.replace("+45 ", "")
+    anonymize(conn, subject, reason=f"kunden ringede fra {subject.phone} og bad om det")
+    trail = repr(conn.execute("SELECT e.* FROM gdpr.audit_event e").fetchall())
+    assert digits not in trail and "ringede" not in trail  # the reason is never in the trail
+    notes = repr(conn.execute("SELECT note FROM gdpr.audit_note").fetchall())
+    assert digits not in notes and "ringede" in notes  # the reason is a note, the number gone
