@@ -112,7 +112,9 @@ def test_anonymize_erases_everything_and_proves_it(club):
     summary = anonymize(conn, subject)
 
     assert summary["status"] == "anonymized"
-    assert summary["proof"] == {"verdict": "erased", "hits": 0, "places": []}
+    assert summary["proof"] == {"verdict": "erased", "hits": 0, "places": [], "unsearched": [],
+                                "searched": summary["proof"]["searched"]}
+    assert summary["proof"]["searched"] > 20
     tables = summary["tables"]
     assert tables["club.customers"]["anonymized"] == 1
     assert tables["club.addresses"]["deleted"] == 1
@@ -219,6 +221,7 @@ def test_who_may_erase(club):
                     "SELECT gdpr.install_salt() WHERE %s::text IS NOT NULL",
                     "SELECT salt FROM gdpr.install_secret WHERE %s::text IS NOT NULL",
                     "SELECT * FROM gdpr.erasure_proof WHERE subject_key = %s",
+                    "SELECT * FROM gdpr.erasure_proof_scope WHERE kind = %s",
                     "SELECT * FROM gdpr.legal_hold WHERE subject_key = %s",
                     "SELECT * FROM gdpr.erasure_ledger WHERE subject_key = %s"):
             with pytest.raises(errors.InsufficientPrivilege):
@@ -419,7 +422,7 @@ def test_expired_and_cleared_holds_do_not_block(club):
     assert anonymize(conn, expired)["forced"] is False
     rows = conn.execute("SELECT * FROM gdpr.anonymize_many('customer', '1', ARRAY[%s], 'r')",
                         (str(cleared.id),)).fetchall()
-    assert rows == [(str(cleared.id), "anonymized", {"proof_hits": 0})]
+    assert rows == [(str(cleared.id), "anonymized", {"proof": "erased", "proof_hits": 0})]
     assert conn.execute("SELECT count(*) FROM gdpr.audit_event WHERE action = 'legal_hold_cleared'").fetchone()[0] == 1
 
 
@@ -434,8 +437,8 @@ def test_anonymize_many_isolates_a_failing_subject(club):
     rows = conn.execute("SELECT * FROM gdpr.anonymize_many('customer', '1', %s, 'rule 9', 9)",
                         ([str(a.id), str(bad.id), str(b.id), str(done.id), "424242", "x"],)).fetchall()
     outcome = {k: (o, d) for k, o, d in rows}
-    assert outcome[str(a.id)] == ("anonymized", {"proof_hits": 0})
-    assert outcome[str(b.id)] == ("anonymized", {"proof_hits": 0})
+    assert outcome[str(a.id)] == ("anonymized", {"proof": "erased", "proof_hits": 0})
+    assert outcome[str(b.id)] == ("anonymized", {"proof": "erased", "proof_hits": 0})
     assert outcome[str(bad.id)][0] == "failed" and outcome[str(bad.id)][1]["sqlstate"] == "P0001"
     assert outcome[str(done.id)][0] == "already_anonymized"
     assert outcome["424242"][0] == "not_found" and outcome["x"][0] == "not_found"
@@ -497,8 +500,9 @@ def test_proof_finds_what_the_catalog_missed(club):
     conn.execute("INSERT INTO club.lockers VALUES (1, %s, %s)", (subject.id, f"Skab: {subject.email}"))
     summary = anonymize(conn, subject)
     assert summary["proof"]["verdict"] == "not_erased"
-    assert summary["proof"]["places"] == [{"subject_key": str(subject.id), "table": "club.lockers",
-                                           "column": "label", "hits": 1}]
+    assert summary["proof"]["places"] == [{"table": "club.lockers", "column": "label", "hits": 1}]
+    assert summary["proof"]["unsearched"] == [{
+        "place": "club.lockers", "why": "not in the catalog, linked by a foreign key to the subject's rows: 1 rows"}]
 
 
 def test_audit_trail_is_append_only_for_everyone(club):
@@ -658,7 +662,7 @@ def test_hold_reasons_and_batch_reasons_lose_the_subjects_values(club):
     other_hold = make_customer(conn, 1)
     conn.execute("SELECT gdpr.set_legal_hold('customer', %s, 'debt', 'faktura 17')", (str(other_hold.id),))
     summary = anonymize(conn, held, p_force=True)
-    assert summary["proof"] == {"verdict": "erased", "hits": 0, "places": []}
+    assert (summary["proof"]["verdict"], summary["proof"]["hits"], summary["proof"]["places"]) == ("erased", 0, [])
     reason = conn.execute("SELECT reason FROM gdpr.legal_hold WHERE subject_key = %s", (str(held.id),)).fetchone()[0]
     assert held.cpr not in reason and "Gudrun" not in reason and held.phone not in reason
     assert reason.startswith("gæld, cpr kræver login")  # numbers are masked when the hold is placed

@@ -94,19 +94,31 @@ def anonymize(ctx, subject_key, kind, club, reason, save_report, dry_run, yes, f
                            (kind, subject_key, reason, club or preview["tenant"], force)).fetchone()[0]
     if output_format == "json":
         emit_json(summary)
-        return
-    if summary["status"] == "already_anonymized":
+    elif summary["status"] == "already_anonymized":
         click.echo(f"{kind} {subject_key} is already anonymised")
-        return
+    else:
+        click.echo("\n".join(_proof_lines(kind, subject_key, summary)))
+    if summary["status"] == "anonymized" and summary["proof"]["verdict"] != "erased":
+        verdict = summary["proof"]["verdict"]
+        raise PgdprError(f"{kind} {subject_key} was anonymised, but the proof says {verdict}: "
+                         + ("identifying values were found" if verdict == "not_erased"
+                            else "some places could not be searched"))
+
+
+def _proof_lines(kind: str, subject_key: str, summary: dict) -> list[str]:
+    """The erasure's outcome: the proof's verdict, what it found where, what it could
+    not search, and what is kept until a statutory period ends."""
     proof = summary["proof"]
-    click.echo(f"{kind} {subject_key} anonymised; proof: {proof['verdict']} ({proof['hits']} hits)")
+    lines = [f"{kind} {subject_key} anonymised; proof: {proof['verdict']} ({proof['hits']} hits, "
+             f"{proof.get('searched', 0)} places searched)"]
     for place in proof["places"]:
-        click.echo(f"  still found in {place['table']}.{place['column']} ({place['hits']}x): "
-                   f"declare it in the catalog", err=True)
+        lines.append(f"  FOUND in {place['table']}.{place['column']} ({place['hits']} cells): "
+                     f"declare it in the catalog so that erasure scrubs it")
+    for place in proof.get("unsearched", []):
+        lines.append(f"  NOT SEARCHED: {place['place']}: {place['why']}")
     for d in summary["deferred"]:
-        click.echo(f"  {d['rows']} rows of {d['table']} kept until {d['last_due_at']} (deferred erasure)")
-    if proof["hits"]:
-        raise PgdprError("the proof found identifying values left behind")
+        lines.append(f"  {d['rows']} rows of {d['table']} kept until {d['last_due_at']} (deferred erasure)")
+    return lines
 
 
 @click.group("hold")

@@ -41,8 +41,7 @@ DECLARE
     v_root_t gdpr.catalog_table;
     v_id_type text;
     v_refs text;
-    v_hits jsonb;
-    v_places jsonb;
+    v_proof jsonb;
     v_reason text;
     v_pattern text;
 BEGIN
@@ -60,8 +59,8 @@ BEGIN
     --    other values shorter than 3 characters are left out: they would shred every
     --    text). From them, per subject, two case-insensitive regular expressions joined
     --    by U+001F (gdpr.redact: the values matched anywhere, then the names as words,
-    --    escaped, longest first), and the keyed hashes of the normalised values (the
-    --    proof; no values kept).
+    --    escaped, longest first). The patterns stay in this transaction's memory: the
+    --    proof (step 7) searches with them, and nothing of them is stored.
     SELECT COALESCE(string_agg(format('r.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category = 'name'), ''),
            COALESCE(string_agg(format('r.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category IS DISTINCT FROM 'name'), '')
       INTO v_name_cols, v_other_cols
@@ -71,44 +70,14 @@ BEGIN
     EXECUTE format($q$
         WITH r AS MATERIALIZED (
                 SELECT r.%1$I::text AS k, ARRAY[%2$s]::text[] AS names, ARRAY[%3$s]::text[] AS others
-                  FROM %4$s r WHERE %5$s),
-        vals AS (
-                SELECT r.k, u.value, u.is_word
-                  FROM r, LATERAL (
-                        SELECT btrim(n) AS value, true AS is_word FROM unnest(r.names) AS n
-                        UNION ALL
-                        SELECT btrim(o), false FROM unnest(r.others) AS o
-                        UNION ALL
-                        SELECT array_to_string(r.names, ' '), false
-                         WHERE cardinality(array_remove(r.names, NULL)) > 1) u
-                 WHERE length(u.value) >= CASE WHEN u.is_word THEN 2 ELSE 3 END),
-        q AS (
-                SELECT DISTINCT ON (vals.k, vals.value) vals.k, vals.value,
-                       gdpr.proof_tokens(vals.value) AS tokens
-                  FROM (SELECT * FROM vals
-                        UNION ALL  -- one row per subject, so that a subject without values is kept
-                        SELECT r.k, NULL, false FROM r) vals
-                 ORDER BY vals.k, vals.value, vals.is_word DESC),
-        c AS (
-                SELECT q.k,
-                       COALESCE(array_agg(DISTINCT gdpr.keyed_hash('proof:' || array_to_string(q.tokens, ' '), $4))
-                                    FILTER (WHERE cardinality(q.tokens) > 0), '{}') AS hashes,
-                       GREATEST(max(cardinality(q.tokens)), 1) AS max_tokens
-                  FROM q
-                 GROUP BY q.k),
-        p AS (INSERT INTO gdpr.erasure_proof AS e (kind, tenant, subject_key, hashes, max_tokens)
-              SELECT $3, COALESCE($2, ''), c.k, c.hashes, c.max_tokens FROM c
-              ON CONFLICT (kind, tenant, subject_key) DO UPDATE
-                 SET hashes = excluded.hashes, max_tokens = excluded.max_tokens, captured_at = excluded.captured_at)
-        -- c has one row per row of r (keys unique): no join back (with hash and merge
-        -- joins off, joining c to r would compare every pair of the batch)
+                  FROM %4$s r WHERE %5$s)
         SELECT array_agg(r.k ORDER BY r.k), array_agg(gdpr.redact_pattern(r.names, r.others) ORDER BY r.k)
           FROM r$q$,
         v_s.key_column, v_name_cols, v_other_cols, v_root,
         gdpr.subject_filter(v_s.table_schema, v_s.table_name, 'r', v_key_match, v_tenant_match))
-      INTO v_keys, v_patterns USING p_keys, p_tenant, p_kind, v_salt;
+      INTO v_keys, v_patterns USING p_keys, p_tenant;
     IF v_keys IS NULL THEN
-        RETURN jsonb_build_object('keys', '[]'::jsonb, 'tables', '{}'::jsonb, 'hits', '{}'::jsonb, 'places', '[]'::jsonb);
+        RETURN jsonb_build_object('keys', '[]'::jsonb, 'tables', '{}'::jsonb, 'proof', '{}'::jsonb);
     END IF;
 
     -- 2. The rows the subject rows own (addresses), remembered before the root row
@@ -282,14 +251,10 @@ BEGIN
      WHERE h.kind = p_kind AND h.tenant IS NOT DISTINCT FROM p_tenant AND h.subject_key = u.k
        AND h.reason IS DISTINCT FROM gdpr.render_free_text(gdpr.redact(h.reason, u.pattern), 'not_allowed');
 
-    -- 7. The proof: search what is left for the hashes captured in step 1.
-    WITH p AS (SELECT * FROM gdpr.proof_scan(p_kind, p_tenant, v_keys, true))
-    SELECT COALESCE((SELECT jsonb_object_agg(q.subject_key, q.hits)
-                       FROM (SELECT p.subject_key, sum(p.hits) AS hits FROM p GROUP BY p.subject_key) q), '{}'),
-           COALESCE((SELECT jsonb_agg(jsonb_build_object('subject_key', p.subject_key, 'table', p.table_name,
-                                                         'column', p.column_name, 'hits', p.hits)) FROM p), '[]')
-      INTO v_hits, v_places;
-    RETURN jsonb_build_object('keys', to_jsonb(v_keys), 'tables', v_tables, 'hits', v_hits, 'places', v_places);
+    -- 7. The proof, in this transaction, with the patterns of step 1 (the redaction's
+    --    own matcher): what is left is searched, the verdict stored (gdpr.proof_run).
+    v_proof := gdpr.proof_run(p_kind, p_tenant, v_keys, v_patterns);
+    RETURN jsonb_build_object('keys', to_jsonb(v_keys), 'tables', v_tables, 'proof', v_proof);
 END $$;
 ALTER FUNCTION gdpr.erase_batch(text, text, text[], text, bigint, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.erase_batch(text, text, text[], text, bigint, text) FROM PUBLIC;
@@ -347,7 +312,6 @@ DECLARE
     v_holds jsonb;
     v_category text := 'request';
     v_batch jsonb;
-    v_hits bigint;
 BEGIN
     PERFORM gdpr.require_erasure_right();
     IF NOT EXISTS (SELECT FROM gdpr.subject_kind WHERE kind = p_kind) THEN
@@ -376,13 +340,11 @@ BEGIN
     END IF;
     PERFORM gdpr.ensure_erasure_guards(p_kind);  -- a catalog applied after the last migrate
     v_batch := gdpr.erase_batch(p_kind, v_row.tenant, ARRAY[v_row.subject_key], p_reason, NULL, v_category);
-    v_hits := COALESCE((v_batch -> 'hits' ->> v_row.subject_key)::bigint, 0);
     RETURN jsonb_build_object(
         'status', 'anonymized', 'kind', p_kind, 'tenant', v_row.tenant, 'subject_key', v_row.subject_key,
         'forced', v_holds IS NOT NULL, 'holds', COALESCE(v_holds, '[]'),
         'tables', v_batch -> 'tables',
-        'proof', jsonb_build_object('verdict', CASE WHEN v_hits = 0 THEN 'erased' ELSE 'not_erased' END,
-                                    'hits', v_hits, 'places', v_batch -> 'places'),
+        'proof', v_batch -> 'proof' -> v_row.subject_key,
         'deferred', (SELECT COALESCE(jsonb_agg(jsonb_build_object(
                          'table', format('%I.%I', d.table_schema, d.table_name), 'rows', d.rows_pending,
                          'next_due_at', d.next_due_at, 'last_due_at', d.last_due_at)), '[]')
@@ -460,16 +422,17 @@ BEGIN
         CONTINUE WHEN v_todo IS NULL;
         BEGIN
             v_batch := gdpr.erase_batch(p_kind, v_group.tenant, v_todo, p_reason, p_rule_id, v_category);
-            RETURN QUERY SELECT k, 'anonymized',
-                jsonb_build_object('proof_hits', COALESCE((v_batch -> 'hits' ->> k)::bigint, 0))
+            RETURN QUERY SELECT k, 'anonymized', jsonb_build_object(
+                'proof', v_batch -> 'proof' -> k ->> 'verdict', 'proof_hits', (v_batch -> 'proof' -> k -> 'hits')::bigint)
               FROM unnest(v_todo) k;
         EXCEPTION WHEN OTHERS THEN
             -- Isolate the failing subject(s): one subtransaction per subject.
             FOREACH v_key IN ARRAY v_todo LOOP
                 BEGIN
                     v_batch := gdpr.erase_batch(p_kind, v_group.tenant, ARRAY[v_key], p_reason, p_rule_id, v_category);
-                    RETURN QUERY SELECT v_key, 'anonymized',
-                        jsonb_build_object('proof_hits', COALESCE((v_batch -> 'hits' ->> v_key)::bigint, 0));
+                    RETURN QUERY SELECT v_key, 'anonymized', jsonb_build_object(
+                        'proof', v_batch -> 'proof' -> v_key ->> 'verdict',
+                        'proof_hits', (v_batch -> 'proof' -> v_key -> 'hits')::bigint);
                 EXCEPTION WHEN OTHERS THEN
                     -- SQLSTATE, constraint and table only: a message could quote a value.
                     GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_constraint = CONSTRAINT_NAME,

@@ -1,7 +1,8 @@
 -- Building blocks of erasure (GDPR Art. 17) and of its proof (Art. 5(2)): keyed
--- hashes with the per-install secret, the redaction pattern of a subject's
--- identifying values, the n-grams the proof hashes, and the join that attributes a
--- declared table's rows to their subject's key (generated from the catalog).
+-- hashes with the per-install secret (the `hash` erase strategy, the ledger's
+-- signature), the redaction pattern of a subject's identifying values (which the
+-- proof matches with too), and the join that attributes a declared table's rows to
+-- their subject's key (generated from the catalog).
 -- Internal helpers: no grants; the SECURITY DEFINER erasure functions (owner
 -- pgdpr_owner) call them. Not SECURITY DEFINER themselves, so they stay inlinable.
 
@@ -42,45 +43,6 @@ $$;
 ALTER FUNCTION gdpr.hmac_sha256(text, bytea) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.hmac_sha256(text, bytea) FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.hmac_sha256(text, bytea) IS 'HMAC-SHA256 (hex) of a message; internal';
-
--- The words of a text as the proof compares them: lower case, split on white
--- space (but not between digits, nor a dash between digits: '+45 20 24 72 71' and
--- '010170-1234' are one word, as phone and CPR numbers are written both ways, and
--- fewer words mean fewer n-grams), punctuation
--- stripped from both ends of each word. Plain SQL expressions: inlinable, no loop.
-CREATE OR REPLACE FUNCTION gdpr.proof_tokens(p_text text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT pg_catalog.array_remove(pg_catalog.string_to_array(
-               pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(
-                   pg_catalog.lower(p_text), '([0-9+])[[:space:]-]+(?=[0-9])', '\1', 'g'),
-                   '[.,;:!?()\[\]{}"''<>/\\|*`=]*\s+[.,;:!?()\[\]{}"''<>/\\|*`=]*', ' ', 'g'),
-                   '^[.,;:!?()\[\]{}"''<>/\\|*`=\s]+|[.,;:!?()\[\]{}"''<>/\\|*`=\s]+$', '', 'g'),
-               ' '), '')
-$$;
-
--- Every run of 1..p_max consecutive words of a text (an identifying value of up to
--- p_max words is found wherever it stands in a free text).
-CREATE OR REPLACE FUNCTION gdpr.proof_grams(p_text text, p_max integer) RETURNS SETOF text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT pg_catalog.array_to_string(w.a[i:i + n - 1], ' ')
-      FROM (SELECT gdpr.proof_tokens(p_text) AS a) w,
-           pg_catalog.generate_series(1, LEAST(p_max, pg_catalog.cardinality(w.a))) n,
-           pg_catalog.generate_series(1, pg_catalog.cardinality(w.a) - n + 1) i
-$$;
-
--- The keyed hashes of every run of 1..p_max words of a text, in one call (the proof
--- compares them with the subject's hashes by array overlap). The words are split
--- once per value (OFFSET 0 keeps the split from being repeated per n-gram).
-CREATE OR REPLACE FUNCTION gdpr.proof_value_hashes(p_text text, p_max integer, p_salt bytea) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT ARRAY(SELECT pg_catalog.encode(pg_catalog.sha256(p_salt || pg_catalog.convert_to(
-                            'proof:' || pg_catalog.array_to_string(t.a[i.i:i.i + n.n - 1], ' '), 'UTF8')), 'hex')
-                   FROM (SELECT gdpr.proof_tokens(p_text) AS a OFFSET 0) t,
-                        LATERAL pg_catalog.generate_series(1, LEAST(p_max, pg_catalog.cardinality(t.a))) AS n(n),
-                        LATERAL pg_catalog.generate_series(1, pg_catalog.cardinality(t.a) - n.n + 1) AS i(i))
-$$;
-ALTER FUNCTION gdpr.proof_value_hashes(text, integer, bytea) OWNER TO pgdpr_owner;
-REVOKE ALL ON FUNCTION gdpr.proof_value_hashes(text, integer, bytea) FROM PUBLIC;
 
 -- The redaction pattern of one subject, for gdpr.redact: the subject's name values as
 -- whole words, its other identifying values (and the full name) anywhere, each escaped,

@@ -2,8 +2,9 @@
 -- (`pgdpr cron install`: CALL gdpr.tick()) or by `pgdpr worker`. It runs every due
 -- rule once per slot, even with two tickers at once (FOR UPDATE SKIP LOCKED on the
 -- rule row, UNIQUE (rule_id, slot) on the run), one catch-up run after downtime
--- (the latest missed slot, not every one), resumes runs whose ticker died, and
--- processes deferred erasures whose retention period has ended (Bogføringsloven).
+-- (the latest missed slot, not every one), resumes runs whose ticker died,
+-- processes deferred erasures whose retention period has ended (Bogføringsloven), and
+-- analyses the declared tables whose planner statistics predate the latest erasure.
 --
 -- gdpr.tick is a PROCEDURE that COMMITs after each batch, so a killed run keeps its
 -- finished batches and the next tick finishes it. Call it outside a transaction
@@ -141,6 +142,9 @@ BEGIN
         END LOOP;
     END LOOP;
     PERFORM gdpr.tick_deferred_erasures(v_now);
+    COMMIT;
+    -- planner statistics still holding values of subjects erased since (gdpr.erasure_residue.sql)
+    PERFORM gdpr.analyze_erased_tables();
     COMMIT;
 END $$;
 
