@@ -70,7 +70,11 @@ def test_export_masks_planted_candidates_alike(conn, world):
     exported = [v for v in export_values(conn, role, home.id, "club.log_lines") if v.startswith("kunde ")]
     by_line = dict(zip(lines, exported[-4:]))
     assert by_line[lines[0]] == by_line[lines[1]] == f"kunde oplyste {MASK} ved skranken"
-    assert by_line[lines[2]].replace(home.secret, "X") == by_line[lines[3]].replace(fake_secret, "X")
+    # each line reads exactly as the pattern alone renders it: no value of the subject's
+    # is looked for, so the real value's line and the fake's are treated alike
+    for line in lines:
+        assert by_line[line] == conn.execute("SELECT gdpr.render_free_text(%s, 'not_allowed')",
+                                             (line,)).fetchone()[0]
 
 
 # -- 2. search-path hijack -----------------------------------------------------------
