@@ -381,8 +381,8 @@ def cron_status(ctx, output_format) -> None:
 # --- worker ----------------------------------------------------------------------------
 
 @click.command("worker")
-@click.option("--interval", type=click.FloatRange(min=1.0), default=60.0, show_default=True,
-              help="Seconds between ticks (at least 1).")
+@click.option("--interval", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Seconds between ticks (more than 0).")
 @click.option("--batch-size", type=click.IntRange(1, 100000), default=1000, show_default=True)
 @click.option("--once", is_flag=True, help="Tick once and exit.")
 @pass_context
