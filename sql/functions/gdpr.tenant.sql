@@ -109,3 +109,72 @@ REVOKE ALL ON FUNCTION gdpr.tenant_attribute(text, text), gdpr.tenant_name(text)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.tenant_attribute(text, text), gdpr.tenant_name(text), gdpr.tenant_time_zone(text)
     TO pgdpr_owner, pgdpr_admin;
+
+-- The financial year of a tenant (Bogføringsloven § 10: accounting records are kept 5
+-- years from the end of the financial year). A tenant whose year does not follow the
+-- calendar declares the month it begins; it begins on the 1st of that month at
+-- midnight in the tenant's time zone. Admins only; audited. A change applies to every
+-- row still retained: see docs/erasure.md ("Bookkeeping") before changing it for a
+-- club with pending deferred erasures.
+CREATE OR REPLACE FUNCTION gdpr.set_financial_year(p_tenant text, p_first_month integer) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_tenant text := gdpr.known_tenant(p_tenant, true);
+BEGIN
+    IF NOT COALESCE(gdpr.caller_is_admin(), false) THEN
+        RAISE EXCEPTION 'role % may not declare a financial year: it needs pgdpr_admin', gdpr.caller()
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF v_tenant IS NULL OR p_first_month IS NULL OR p_first_month NOT BETWEEN 1 AND 12 THEN
+        RAISE EXCEPTION 'a financial year needs a club and the month it begins (1-12)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.tenant_financial_year AS f (tenant, first_month, set_by)
+    VALUES (v_tenant, p_first_month, gdpr.caller())
+    ON CONFLICT (tenant) DO UPDATE SET first_month = excluded.first_month, set_at = now(), set_by = excluded.set_by;
+    PERFORM gdpr.audit('financial_year_set', NULL, v_tenant, NULL, NULL,
+                       jsonb_build_object('first_month', p_first_month));
+END $$;
+ALTER FUNCTION gdpr.set_financial_year(text, integer) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.set_financial_year(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.set_financial_year(text, integer) TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.set_financial_year(text, integer) IS
+    'Declare the month a club''s financial year begins (1 = the calendar year, the default); audited';
+
+-- The month a tenant's financial year begins: 1 (January) unless declared.
+CREATE OR REPLACE FUNCTION gdpr.tenant_financial_year_start(p_tenant text) RETURNS integer
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT COALESCE((SELECT f.first_month::integer FROM gdpr.tenant_financial_year f WHERE f.tenant = p_tenant), 1)
+$$;
+ALTER FUNCTION gdpr.tenant_financial_year_start(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.tenant_financial_year_start(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.tenant_financial_year_start(text) TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.tenant_financial_year_start(text) IS
+    'The month (1-12) a club''s financial year begins; 1 unless declared with gdpr.set_financial_year';
+
+-- The same two answers (gdpr.tenant_time_zone, gdpr.tenant_financial_year_start) as
+-- SQL expressions of a row's tenant (p_tenant_expr, generated from the catalog), for
+-- set-based statements over many rows of many tenants: an index lookup per row
+-- instead of a function call with dynamic SQL. Internal.
+CREATE OR REPLACE FUNCTION gdpr.tenant_time_zone_sql(p_tenant_expr text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p_tenant_expr IS NULL OR t.time_zone_column IS NULL THEN pg_catalog.quote_literal('Europe/Copenhagen')
+                ELSE format('COALESCE((SELECT gdpr_tz.%I::text FROM %I.%I gdpr_tz WHERE gdpr_tz.%I = (%s)::%s), %L)',
+                            t.time_zone_column, t.table_schema, t.table_name, t.key_column, p_tenant_expr,
+                            (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+                              WHERE a.attrelid = format('%I.%I', t.table_schema, t.table_name)::regclass
+                                AND a.attname = t.key_column),
+                            'Europe/Copenhagen') END
+      FROM (VALUES (1)) v(one) LEFT JOIN gdpr.tenant_table t ON true
+$$;
+ALTER FUNCTION gdpr.tenant_time_zone_sql(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.tenant_time_zone_sql(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION gdpr.tenant_financial_year_start_sql(p_tenant_expr text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p_tenant_expr IS NULL THEN '1'
+                ELSE format('COALESCE((SELECT gdpr_fy.first_month::integer FROM gdpr.tenant_financial_year gdpr_fy '
+                            'WHERE gdpr_fy.tenant = (%s)::text), 1)', p_tenant_expr) END
+$$;
+ALTER FUNCTION gdpr.tenant_financial_year_start_sql(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.tenant_financial_year_start_sql(text) FROM PUBLIC;
