@@ -43,7 +43,8 @@ COMMENT ON FUNCTION gdpr.retention_end(timestamptz, text, integer, interval, boo
 -- When a retained row (alias p_alias) of a declared table may be erased: a SQL
 -- expression over the row (and the FROM items of gdpr.subject_source for the same
 -- alias, which every caller includes), its tenant's time zone and financial year
--- looked up per row, so one statement serves the rows of many tenants.
+-- looked up per row (gdpr.tenant_time_zone_sql), so one statement serves the rows of
+-- many tenants. Made anew for each statement that uses it.
 CREATE OR REPLACE FUNCTION gdpr.retain_due_expr(p_schema name, p_table name, p_alias text) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT format('gdpr.retention_end(%s, %s, %s, %L::interval, %L::boolean)',
@@ -68,7 +69,8 @@ REVOKE ALL ON FUNCTION gdpr.retain_due_expr(name, name, text) FROM PUBLIC;
 -- other tenants' rows are not held up. Returns {"tables": {t: rows}, "subjects_done": n}.
 CREATE OR REPLACE FUNCTION gdpr.process_deferred_erasures(p_now timestamptz DEFAULT now())
 RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- JIT off: its compile time dominated these statements (as in gdpr.erase_batch)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
     v_t record;
     v_types record;
