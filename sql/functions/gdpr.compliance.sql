@@ -250,6 +250,26 @@ BEGIN
             SELECT count(*) FROM gdpr.erasure_ledger l
              WHERE l.erased_at >= v_month AND (v_tenant IS NULL OR l.tenant = v_tenant)));
     END IF;
+    -- Anonymous, not pseudonymous (Recital 26): per kind, the smallest group of the
+    -- club's erased subjects sharing their kept quasi-identifiers (gdpr.k_anonymity.sql).
+    IF to_regprocedure('gdpr.k_anonymity_summary(text, text)') IS NOT NULL THEN
+        v_figures := v_figures || jsonb_build_object('k_anonymity', (
+            SELECT COALESCE(jsonb_object_agg(s.kind, gdpr.k_anonymity_summary(s.kind, v_tenant) - 'kind' - 'tenant'),
+                            '{}')
+              FROM gdpr.subject_kind s
+             WHERE to_regclass(format('%I.%I', s.table_schema, s.table_name)) IS NOT NULL));
+        SELECT v_warnings || COALESCE(jsonb_agg(to_jsonb(w.text)), '[]') INTO v_warnings
+          FROM (SELECT format('Erased %s subjects can be singled out: the smallest group sharing their kept values (%s) '
+                              'is k = %s, below %s', k.key, k.value->'quasi_identifiers', k.value->>'k_min',
+                              k.value->>'target') AS text
+                  FROM jsonb_each(v_figures->'k_anonymity') k
+                 WHERE (k.value->>'k_min')::integer < (k.value->>'target')::integer
+                UNION ALL
+                SELECT format('Erased %s subjects keep a keyed hash of %s: linkable by whoever holds the key', k.key,
+                              k.value->'linkable')
+                  FROM jsonb_each(v_figures->'k_anonymity') k
+                 WHERE jsonb_array_length(k.value->'linkable') > 0 AND (k.value->>'erased')::integer > 0) w;
+    END IF;
 
     v_transfers := jsonb_build_object(
         'statement', COALESCE(concat_ws(' ', v_controller.transfers, v_processor.transfers),

@@ -112,3 +112,86 @@ REVOKE ALL ON FUNCTION gdpr.tenant_attribute(text, text), gdpr.tenant_name(text)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.tenant_attribute(text, text), gdpr.tenant_name(text), gdpr.tenant_time_zone(text)
     TO pgdpr_owner, pgdpr_admin;
+
+-- The financial year of a tenant (Bogføringsloven § 10: accounting records are kept 5
+-- years from the end of the financial year). A tenant whose year does not follow the
+-- calendar declares the month it begins; it begins on the 1st of that month at
+-- midnight in the tenant's time zone. Admins only; audited. A change applies to every
+-- row still retained: see docs/erasure.md ("Bookkeeping") before changing it for a
+-- club with pending deferred erasures.
+CREATE OR REPLACE FUNCTION gdpr.set_financial_year(p_tenant text, p_first_month integer) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_tenant text := gdpr.known_tenant(p_tenant, true);
+BEGIN
+    IF NOT COALESCE(gdpr.caller_is_admin(), false) THEN
+        RAISE EXCEPTION 'role % may not declare a financial year: it needs pgdpr_admin', gdpr.caller()
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF v_tenant IS NULL OR p_first_month IS NULL OR p_first_month NOT BETWEEN 1 AND 12 THEN
+        RAISE EXCEPTION 'a financial year needs a club and the month it begins (1-12)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.tenant_financial_year AS f (tenant, first_month, set_by)
+    VALUES (v_tenant, p_first_month, gdpr.caller())
+    ON CONFLICT (tenant) DO UPDATE SET first_month = excluded.first_month, set_at = now(), set_by = excluded.set_by;
+    PERFORM gdpr.audit('financial_year_set', NULL, v_tenant, NULL, NULL,
+                       jsonb_build_object('first_month', p_first_month));
+END $$;
+ALTER FUNCTION gdpr.set_financial_year(text, integer) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.set_financial_year(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.set_financial_year(text, integer) TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.set_financial_year(text, integer) IS
+    'Declare the month a club''s financial year begins (1 = the calendar year, the default); audited';
+
+-- The month a tenant's financial year begins: 1 (January) unless declared.
+CREATE OR REPLACE FUNCTION gdpr.tenant_financial_year_start(p_tenant text) RETURNS integer
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT COALESCE((SELECT f.first_month::integer FROM gdpr.tenant_financial_year f WHERE f.tenant = p_tenant), 1)
+$$;
+ALTER FUNCTION gdpr.tenant_financial_year_start(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.tenant_financial_year_start(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.tenant_financial_year_start(text) TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.tenant_financial_year_start(text) IS
+    'The month (1-12) a club''s financial year begins; 1 unless declared with gdpr.set_financial_year';
+
+-- The same two answers (gdpr.tenant_time_zone, gdpr.tenant_financial_year_start) as
+-- SQL expressions of a row's tenant (p_tenant_expr, generated from the catalog), for
+-- set-based statements over many rows of many tenants. The tenants that differ from
+-- the default (another time zone, a financial year not beginning in January) are read
+-- when the expression is made and written into it as a jsonb constant, looked up per
+-- row: a lookup in a constant instead of a subquery or a function call per row, which
+-- cost several times the rest of the due-time computation. Made per statement, so the
+-- statement sees the settings of its own transaction. Internal.
+CREATE OR REPLACE FUNCTION gdpr.tenant_time_zone_sql(p_tenant_expr text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_t gdpr.tenant_table;
+    v_default text := gdpr.tenant_time_zone(NULL);
+    v_map jsonb;
+BEGIN
+    SELECT * INTO v_t FROM gdpr.tenant_table;
+    IF p_tenant_expr IS NOT NULL AND v_t.time_zone_column IS NOT NULL THEN
+        EXECUTE format('SELECT jsonb_object_agg(t.%1$I::text, t.%2$I::text) FROM %3$I.%4$I t
+                         WHERE t.%2$I IS NOT NULL AND t.%2$I::text <> $1',
+                       v_t.key_column, v_t.time_zone_column, v_t.table_schema, v_t.table_name)
+           INTO v_map USING v_default;
+    END IF;
+    IF v_map IS NULL THEN
+        RETURN quote_literal(v_default);
+    END IF;
+    RETURN format('COALESCE(%L::jsonb OPERATOR(pg_catalog.->>) (%s)::text, %L)', v_map, p_tenant_expr, v_default);
+END $$;
+ALTER FUNCTION gdpr.tenant_time_zone_sql(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.tenant_time_zone_sql(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION gdpr.tenant_financial_year_start_sql(p_tenant_expr text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p_tenant_expr IS NULL OR m.map IS NULL THEN '1'
+                ELSE format('COALESCE((%L::jsonb OPERATOR(pg_catalog.->>) (%s)::text)::integer, 1)', m.map, p_tenant_expr)
+           END
+      FROM (SELECT jsonb_object_agg(f.tenant, f.first_month) AS map
+              FROM gdpr.tenant_financial_year f WHERE f.first_month <> 1) m
+$$;
+ALTER FUNCTION gdpr.tenant_financial_year_start_sql(text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.tenant_financial_year_start_sql(text) FROM PUBLIC;

@@ -1265,6 +1265,26 @@ BEGIN
             SELECT count(*) FROM gdpr.erasure_ledger l
              WHERE l.erased_at >= v_month AND (v_tenant IS NULL OR l.tenant = v_tenant)));
     END IF;
+    -- Anonymous, not pseudonymous (Recital 26): per kind, the smallest group of the
+    -- club's erased subjects sharing their kept quasi-identifiers (gdpr.k_anonymity.sql).
+    IF to_regprocedure('gdpr.k_anonymity_summary(text, text)') IS NOT NULL THEN
+        v_figures := v_figures || jsonb_build_object('k_anonymity', (
+            SELECT COALESCE(jsonb_object_agg(s.kind, gdpr.k_anonymity_summary(s.kind, v_tenant) - 'kind' - 'tenant'),
+                            '{}')
+              FROM gdpr.subject_kind s
+             WHERE to_regclass(format('%I.%I', s.table_schema, s.table_name)) IS NOT NULL));
+        SELECT v_warnings || COALESCE(jsonb_agg(to_jsonb(w.text)), '[]') INTO v_warnings
+          FROM (SELECT format('Erased %s subjects can be singled out: the smallest group sharing their kept values (%s) '
+                              'is k = %s, below %s', k.key, k.value->'quasi_identifiers', k.value->>'k_min',
+                              k.value->>'target') AS text
+                  FROM jsonb_each(v_figures->'k_anonymity') k
+                 WHERE (k.value->>'k_min')::integer < (k.value->>'target')::integer
+                UNION ALL
+                SELECT format('Erased %s subjects keep a keyed hash of %s: linkable by whoever holds the key', k.key,
+                              k.value->'linkable')
+                  FROM jsonb_each(v_figures->'k_anonymity') k
+                 WHERE jsonb_array_length(k.value->'linkable') > 0 AND (k.value->>'erased')::integer > 0) w;
+    END IF;
     v_transfers := jsonb_build_object(
         'statement', COALESCE(concat_ws(' ', v_controller.transfers, v_processor.transfers),
                               'No transfer to a third country is recorded'),
@@ -2380,6 +2400,37 @@ CREATE FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained bool
        AND (NOT p_retained OR NOT c.part_of_record)
 $_$;
 ALTER FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.erased_rows_sql(p_kind text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_s gdpr.subject_kind;
+    v_types record;
+    v_qi name[];
+BEGIN
+    SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = p_kind;
+    SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
+    SELECT k.quasi_identifiers INTO v_qi FROM gdpr.kept_columns(p_kind) k;
+    RETURN format(
+        'SELECT %1$s AS tenant, r.%2$I::text AS subject_key, ROW(%3$s)::text AS qi
+           FROM %4$I.%5$I r
+          WHERE %6$s
+            AND EXISTS (SELECT FROM gdpr.erasure_ledger l
+                         WHERE l.kind = %7$L AND l.subject_key = r.%2$I::text AND %8$s)',
+        CASE WHEN v_s.tenant_column IS NOT NULL THEN format('r.%I::text', v_s.tenant_column) ELSE 'NULL::text' END,
+        v_s.key_column,
+        COALESCE((SELECT string_agg(format('r.%I', q), ', ' ORDER BY o) FROM unnest(v_qi) WITH ORDINALITY u(q, o)),
+                 ''),
+        v_s.table_schema, v_s.table_name,
+        CASE WHEN v_s.tenant_column IS NOT NULL
+             THEN format('($1::text IS NULL OR r.%I = $1::%s)', v_s.tenant_column, v_types.tenant_type)
+             ELSE 'true' END,
+        p_kind,
+        CASE WHEN v_s.tenant_column IS NOT NULL THEN format('l.tenant = r.%I::text', v_s.tenant_column)
+             ELSE 'l.tenant IS NULL' END);
+END $_$;
+ALTER FUNCTION gdpr.erased_rows_sql(p_kind text) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.erasure_guard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3213,6 +3264,63 @@ CREATE FUNCTION gdpr.install_salt() RETURNS bytea
 $$;
 ALTER FUNCTION gdpr.install_salt() OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.install_salt() IS 'The per-install secret salt (readable by pgdpr_owner only); internal';
+CREATE FUNCTION gdpr.k_anonymity(p_kind text, p_subject_key text, p_tenant text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_tenant text := gdpr.acting_tenant(p_tenant);
+    v_k integer;
+BEGIN
+    IF NOT EXISTS (SELECT FROM gdpr.subject_kind WHERE kind = p_kind) THEN
+        RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    EXECUTE format('WITH e AS MATERIALIZED (%s)
+                    SELECT count(*)::integer FROM e, (SELECT * FROM e WHERE e.subject_key = $2) s
+                     WHERE e.tenant IS NOT DISTINCT FROM s.tenant AND e.qi = s.qi
+                    HAVING count(*) > 0', gdpr.erased_rows_sql(p_kind))
+       INTO v_k USING v_tenant, p_subject_key;
+    RETURN v_k;
+END $_$;
+ALTER FUNCTION gdpr.k_anonymity(p_kind text, p_subject_key text, p_tenant text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.k_anonymity(p_kind text, p_subject_key text, p_tenant text) IS 'How many erased subjects of the club share this erased subject''s kept quasi-identifiers (k); NULL if not erased';
+CREATE FUNCTION gdpr.k_anonymity_summary(p_kind text, p_tenant text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := gdpr.acting_tenant(p_tenant);
+    v_cols record;
+    v_figures jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT FROM gdpr.subject_kind WHERE kind = p_kind) THEN
+        RAISE EXCEPTION 'unknown subject kind %', quote_literal(p_kind) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO v_cols FROM gdpr.kept_columns(p_kind);
+    EXECUTE format('WITH g AS (SELECT count(*) AS n FROM (%s) e GROUP BY e.tenant, e.qi)
+                    SELECT jsonb_build_object(''erased'', COALESCE(sum(g.n), 0), ''k_min'', min(g.n),
+                                              ''below_target'', COALESCE(sum(g.n) FILTER (WHERE g.n < 5), 0))
+                      FROM g', gdpr.erased_rows_sql(p_kind))
+       INTO v_figures USING v_tenant;
+    RETURN jsonb_build_object('kind', p_kind, 'tenant', v_tenant, 'target', 5,
+                              'quasi_identifiers', to_jsonb(v_cols.quasi_identifiers),
+                              'linkable', to_jsonb(v_cols.linkable)) || v_figures;
+END $$;
+ALTER FUNCTION gdpr.k_anonymity_summary(p_kind text, p_tenant text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.k_anonymity_summary(p_kind text, p_tenant text) IS 'Erased subjects of a club, the smallest k among them (target 5) and the kept columns that count';
+CREATE FUNCTION gdpr.kept_columns(p_kind text, OUT quasi_identifiers name[], OUT linkable name[]) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE(array_agg(c.column_name ORDER BY c.column_name) FILTER (WHERE c.erase IN ('keep', 'year_only')), '{}'),
+           COALESCE(array_agg(c.column_name ORDER BY c.column_name) FILTER (WHERE c.erase = 'hash'), '{}')
+      FROM gdpr.subject_kind s
+      JOIN gdpr.catalog_table t ON t.table_schema = s.table_schema AND t.table_name = s.table_name
+                               AND t.kind = s.kind AND t.on_erase = 'anonymize'
+      JOIN gdpr.catalog_column c ON c.table_schema = s.table_schema AND c.table_name = s.table_name
+     WHERE s.kind = p_kind
+$$;
+ALTER FUNCTION gdpr.kept_columns(p_kind text, OUT quasi_identifiers name[], OUT linkable name[]) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -3852,49 +3960,76 @@ COMMENT ON FUNCTION gdpr.preview_rule(p_rule_id bigint, p_now timestamp with tim
 CREATE FUNCTION gdpr.process_deferred_erasures(p_now timestamp with time zone DEFAULT now()) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
     AS $_$
 DECLARE
     v_t record;
-    v_s gdpr.subject_kind;
     v_types record;
     v_src record;
     v_table text;
+    v_due text;
+    v_referenced text;
     v_count bigint;
     v_done bigint;
     v_total_done bigint := 0;
     v_tables jsonb := '{}';
 BEGIN
     FOR v_t IN
-        SELECT t.* FROM gdpr.catalog_table t
-         WHERE t.on_erase = 'retain'
-           AND EXISTS (SELECT FROM gdpr.deferred_erasure d
-                        WHERE d.table_schema = t.table_schema AND d.table_name = t.table_name
+        -- depth: the longest chain of foreign keys from the table to other retained
+        -- tables (cycles cut at 20); the deepest referrer is deleted first
+        WITH RECURSIVE retained AS (
+            SELECT t.*, format('%I.%I', t.table_schema, t.table_name)::regclass AS rel
+              FROM gdpr.catalog_table t WHERE t.on_erase = 'retain'),
+        chain AS (
+            SELECT r.rel, c.confrelid AS target, 1 AS depth
+              FROM retained r JOIN pg_catalog.pg_constraint c ON c.conrelid = r.rel AND c.contype = 'f'
+             WHERE c.confrelid IN (SELECT x.rel FROM retained x) AND c.confrelid <> r.rel
+            UNION ALL
+            SELECT chain.rel, c.confrelid, chain.depth + 1
+              FROM chain JOIN pg_catalog.pg_constraint c ON c.conrelid = chain.target AND c.contype = 'f'
+             WHERE c.confrelid IN (SELECT x.rel FROM retained x) AND c.confrelid <> chain.target
+               AND chain.depth < 20)
+        SELECT r.*, COALESCE((SELECT max(chain.depth) FROM chain WHERE chain.rel = r.rel), 0) AS depth
+          FROM retained r
+         WHERE EXISTS (SELECT FROM gdpr.deferred_erasure d
+                        WHERE d.table_schema = r.table_schema AND d.table_name = r.table_name
                           AND d.done_at IS NULL AND d.next_due_at <= p_now)
-         ORDER BY t.table_schema, t.table_name
+         ORDER BY depth DESC, r.table_schema, r.table_name
     LOOP
         v_table := format('%I.%I', v_t.table_schema, v_t.table_name);
-        SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = v_t.kind;
         SELECT * INTO v_types FROM gdpr.subject_types(v_t.kind);
         SELECT * INTO v_src FROM gdpr.subject_source(v_t.table_schema, v_t.table_name, 'a');
+        v_due := gdpr.retain_due_expr(v_t.table_schema, v_t.table_name, 'a');
+        -- rows another row still points to (NO ACTION / RESTRICT foreign keys) wait for it
+        SELECT string_agg(format('NOT EXISTS (SELECT FROM %s x WHERE %s)', c.conrelid::regclass,
+                   (SELECT string_agg(format('x.%I = a.%I', ka.attname, fa.attname), ' AND ')
+                      FROM unnest(c.conkey, c.confkey) AS k(col, fcol)
+                      JOIN pg_catalog.pg_attribute ka ON ka.attrelid = c.conrelid AND ka.attnum = k.col
+                      JOIN pg_catalog.pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = k.fcol)), ' AND ')
+          INTO v_referenced
+          FROM pg_catalog.pg_constraint c
+         WHERE c.contype = 'f' AND c.confrelid = v_t.rel AND c.confdeltype IN ('a', 'r');
         -- delete the due rows of pending subjects, then recount what each still has
         EXECUTE format(
             'WITH due AS (SELECT d.subject_key, d.tenant FROM gdpr.deferred_erasure d
                            WHERE d.table_schema = $2 AND d.table_name = $3 AND d.done_at IS NULL
                              AND d.next_due_at <= $1),
                   del AS (DELETE FROM %1$s a USING due %2$s
-                           WHERE %3$s = due.subject_key::%4$s %5$s AND %6$s AND %7$s <= $1
+                           WHERE %3$s = due.subject_key::%4$s %5$s AND %6$s AND %7$s <= $1 AND %8$s
                           RETURNING 1)
              SELECT count(*) FROM del',
             v_table, v_src.from_clause, v_src.key_expr, v_types.key_type,
             CASE WHEN v_src.tenant_expr IS NOT NULL AND v_types.tenant_type IS NOT NULL
                  THEN format('AND %s = NULLIF(due.tenant, '''')::%s', v_src.tenant_expr, v_types.tenant_type) ELSE '' END,
-            v_src.where_clause, gdpr.retain_due_expr(v_t.table_schema, v_t.table_name, 'a'))
+            v_src.where_clause, v_due, COALESCE(v_referenced, 'true'))
            INTO v_count USING p_now, v_t.table_schema, v_t.table_name;
+        -- the due time is computed inside the lateral subquery: it may read the FROM
+        -- items of a via table's parents
         EXECUTE format(
             'WITH left_over AS (
-                SELECT d.id, count(a.*) AS n, min(%1$s) AS next_due, max(%1$s) AS last_due
+                SELECT d.id, count(a.due) AS n, min(a.due) AS next_due, max(a.due) AS last_due
                   FROM gdpr.deferred_erasure d
-                  LEFT JOIN LATERAL (SELECT a.* FROM %2$s a %3$s
+                  LEFT JOIN LATERAL (SELECT %1$s AS due FROM %2$s a %3$s
                                       WHERE %4$s = d.subject_key::%5$s %6$s AND %7$s) a ON true
                  WHERE d.table_schema = $2 AND d.table_name = $3 AND d.done_at IS NULL AND d.next_due_at <= $1
                  GROUP BY d.id),
@@ -3903,7 +4038,7 @@ BEGIN
                             done_at = CASE WHEN l.n = 0 THEN $1 END
                        FROM left_over l WHERE d.id = l.id RETURNING d.done_at)
              SELECT count(*) FILTER (WHERE done_at IS NOT NULL) FROM upd',
-            gdpr.retain_due_expr(v_t.table_schema, v_t.table_name, 'a'), v_table, v_src.from_clause,
+            v_due, v_table, v_src.from_clause,
             v_src.key_expr, v_types.key_type,
             CASE WHEN v_src.tenant_expr IS NOT NULL AND v_types.tenant_type IS NOT NULL
                  THEN format('AND %s = NULLIF(d.tenant, '''')::%s', v_src.tenant_expr, v_types.tenant_type) ELSE '' END,
@@ -4901,14 +5036,37 @@ CREATE FUNCTION gdpr.retain_due_expr(p_schema name, p_table name, p_alias text) 
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT CASE WHEN t.retain_from_year_end
-                THEN format('(pg_catalog.date_trunc(''year'', %I.%I) + interval ''1 year'' + %L::interval)::timestamptz',
-                            p_alias, t.retain_column, t.retain_period)
-                ELSE format('(%I.%I + %L::interval)::timestamptz', p_alias, t.retain_column, t.retain_period) END
+    SELECT format('gdpr.retention_end(%s, %s, %s, %L::interval, %L::boolean)',
+                  CASE WHEN a.atttypid = 'timestamptz'::regtype THEN format('%I.%I', p_alias, t.retain_column)
+                       ELSE format('%I.%I::timestamp', p_alias, t.retain_column) END,
+                  gdpr.tenant_time_zone_sql(src.tenant_expr), gdpr.tenant_financial_year_start_sql(src.tenant_expr),
+                  t.retain_period, t.retain_from_year_end)
       FROM gdpr.catalog_table t
+      JOIN pg_catalog.pg_attribute a
+        ON a.attrelid = format('%I.%I', t.table_schema, t.table_name)::regclass AND a.attname = t.retain_column
+     CROSS JOIN LATERAL gdpr.subject_source(t.table_schema, t.table_name, p_alias) src
      WHERE t.table_schema = p_schema AND t.table_name = p_table AND t.on_erase = 'retain'
 $$;
 ALTER FUNCTION gdpr.retain_due_expr(p_schema name, p_table name, p_alias text) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.retention_end(p_local timestamp without time zone, p_zone text, p_first_month integer, p_period interval, p_from_year_end boolean) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT pg_catalog.timezone(p_zone,
+               CASE WHEN p_from_year_end
+                    THEN pg_catalog.date_trunc('year', p_local OPERATOR(pg_catalog.-)
+                                                      pg_catalog.make_interval(0, p_first_month OPERATOR(pg_catalog.-) 1))
+                         OPERATOR(pg_catalog.+) pg_catalog.make_interval(1, p_first_month OPERATOR(pg_catalog.-) 1)
+                    ELSE p_local END
+               OPERATOR(pg_catalog.+) p_period)
+$$;
+ALTER FUNCTION gdpr.retention_end(p_local timestamp without time zone, p_zone text, p_first_month integer, p_period interval, p_from_year_end boolean) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.retention_end(p_at timestamp with time zone, p_zone text, p_first_month integer, p_period interval, p_from_year_end boolean) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT gdpr.retention_end(pg_catalog.timezone(p_zone, p_at), p_zone, p_first_month, p_period, p_from_year_end)
+$$;
+ALTER FUNCTION gdpr.retention_end(p_at timestamp with time zone, p_zone text, p_first_month integer, p_period interval, p_from_year_end boolean) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.retention_end(p_at timestamp with time zone, p_zone text, p_first_month integer, p_period interval, p_from_year_end boolean) IS 'End of a retention period: from the end of the financial year (or the date) in the tenant''s time zone';
 CREATE FUNCTION gdpr.revoke_support_access(p_tenant text) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5912,6 +6070,29 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) IS 'Record a club''s (or, tenant '''', the processor''s) name, contact, data-protection contact, transfers and measures for the record of processing (GDPR Art. 30)';
+CREATE FUNCTION gdpr.set_financial_year(p_tenant text, p_first_month integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_tenant text := gdpr.known_tenant(p_tenant, true);
+BEGIN
+    IF NOT COALESCE(gdpr.caller_is_admin(), false) THEN
+        RAISE EXCEPTION 'role % may not declare a financial year: it needs pgdpr_admin', gdpr.caller()
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF v_tenant IS NULL OR p_first_month IS NULL OR p_first_month NOT BETWEEN 1 AND 12 THEN
+        RAISE EXCEPTION 'a financial year needs a club and the month it begins (1-12)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO gdpr.tenant_financial_year AS f (tenant, first_month, set_by)
+    VALUES (v_tenant, p_first_month, gdpr.caller())
+    ON CONFLICT (tenant) DO UPDATE SET first_month = excluded.first_month, set_at = now(), set_by = excluded.set_by;
+    PERFORM gdpr.audit('financial_year_set', NULL, v_tenant, NULL, NULL,
+                       jsonb_build_object('first_month', p_first_month));
+END $$;
+ALTER FUNCTION gdpr.set_financial_year(p_tenant text, p_first_month integer) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.set_financial_year(p_tenant text, p_first_month integer) IS 'Declare the month a club''s financial year begins (1 = the calendar year, the default); audited';
 CREATE FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone DEFAULT NULL::timestamp with time zone, p_tenant text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6300,6 +6481,25 @@ BEGIN
     RETURN v_value;
 END $_$;
 ALTER FUNCTION gdpr.tenant_attribute(p_tenant text, p_attribute text) OWNER TO postgres;
+CREATE FUNCTION gdpr.tenant_financial_year_start(p_tenant text) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE((SELECT f.first_month::integer FROM gdpr.tenant_financial_year f WHERE f.tenant = p_tenant), 1)
+$$;
+ALTER FUNCTION gdpr.tenant_financial_year_start(p_tenant text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.tenant_financial_year_start(p_tenant text) IS 'The month (1-12) a club''s financial year begins; 1 unless declared with gdpr.set_financial_year';
+CREATE FUNCTION gdpr.tenant_financial_year_start_sql(p_tenant_expr text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN p_tenant_expr IS NULL OR m.map IS NULL THEN '1'
+                ELSE format('COALESCE((%L::jsonb OPERATOR(pg_catalog.->>) (%s)::text)::integer, 1)', m.map, p_tenant_expr)
+           END
+      FROM (SELECT jsonb_object_agg(f.tenant, f.first_month) AS map
+              FROM gdpr.tenant_financial_year f WHERE f.first_month <> 1) m
+$$;
+ALTER FUNCTION gdpr.tenant_financial_year_start_sql(p_tenant_expr text) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.tenant_name(p_tenant text) RETURNS text
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6322,6 +6522,28 @@ CREATE FUNCTION gdpr.tenant_time_zone(p_tenant text) RETURNS text
 $$;
 ALTER FUNCTION gdpr.tenant_time_zone(p_tenant text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.tenant_time_zone(p_tenant text) IS 'Time zone of a tenant (the club) for rule schedules, Europe/Copenhagen by default';
+CREATE FUNCTION gdpr.tenant_time_zone_sql(p_tenant_expr text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_t gdpr.tenant_table;
+    v_default text := gdpr.tenant_time_zone(NULL);
+    v_map jsonb;
+BEGIN
+    SELECT * INTO v_t FROM gdpr.tenant_table;
+    IF p_tenant_expr IS NOT NULL AND v_t.time_zone_column IS NOT NULL THEN
+        EXECUTE format('SELECT jsonb_object_agg(t.%1$I::text, t.%2$I::text) FROM %3$I.%4$I t
+                         WHERE t.%2$I IS NOT NULL AND t.%2$I::text <> $1',
+                       v_t.key_column, v_t.time_zone_column, v_t.table_schema, v_t.table_name)
+           INTO v_map USING v_default;
+    END IF;
+    IF v_map IS NULL THEN
+        RETURN quote_literal(v_default);
+    END IF;
+    RETURN format('COALESCE(%L::jsonb OPERATOR(pg_catalog.->>) (%s)::text, %L)', v_map, p_tenant_expr, v_default);
+END $_$;
+ALTER FUNCTION gdpr.tenant_time_zone_sql(p_tenant_expr text) OWNER TO pgdpr_owner;
 CREATE PROCEDURE gdpr.tick(IN p_now timestamp with time zone DEFAULT NULL::timestamp with time zone, IN p_batch_size integer DEFAULT 1000)
     LANGUAGE plpgsql
     AS $$
@@ -7736,6 +7958,15 @@ ALTER TABLE gdpr.support_grant ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
     NO MAXVALUE
     CACHE 1
 );
+CREATE TABLE gdpr.tenant_financial_year (
+    tenant text NOT NULL,
+    first_month smallint NOT NULL,
+    set_at timestamp with time zone DEFAULT now() NOT NULL,
+    set_by name NOT NULL,
+    CONSTRAINT tenant_financial_year_first_month_check CHECK (((first_month >= 1) AND (first_month <= 12)))
+);
+ALTER TABLE gdpr.tenant_financial_year OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.tenant_financial_year IS 'The month each tenant''s financial year begins (default: January); the end of the year starts retention';
 CREATE TABLE gdpr.tenant_table (
     singleton boolean DEFAULT true NOT NULL,
     table_schema name NOT NULL,
@@ -7878,6 +8109,8 @@ ALTER TABLE ONLY gdpr.subject_note
     ADD CONSTRAINT subject_note_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.support_grant
     ADD CONSTRAINT support_grant_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY gdpr.tenant_financial_year
+    ADD CONSTRAINT tenant_financial_year_pkey PRIMARY KEY (tenant);
 ALTER TABLE ONLY gdpr.tenant_table
     ADD CONSTRAINT tenant_table_pkey PRIMARY KEY (singleton);
 ALTER TABLE ONLY gdpr.ticker
@@ -8361,6 +8594,7 @@ GRANT ALL ON FUNCTION gdpr.enable_rule(p_rule_id bigint) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.ensure_erasure_guards(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erase_batch(p_kind text, p_tenant text, p_keys text[], p_reason text, p_rule_id bigint, p_category text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.erased_rows_sql(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard_query(p_schema name, p_table name, p_event text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard_targets(p_kind text) FROM PUBLIC;
@@ -8404,6 +8638,13 @@ REVOKE ALL ON FUNCTION gdpr.insight_statements(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.install_erasure_guards(p_kind text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.install_erasure_guards(p_kind text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.install_salt() FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.k_anonymity(p_kind text, p_subject_key text, p_tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.k_anonymity(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_erasure;
+GRANT ALL ON FUNCTION gdpr.k_anonymity(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.k_anonymity_summary(p_kind text, p_tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.k_anonymity_summary(p_kind text, p_tenant text) TO pgdpr_erasure;
+GRANT ALL ON FUNCTION gdpr.k_anonymity_summary(p_kind text, p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.kept_columns(p_kind text, OUT quasi_identifiers name[], OUT linkable name[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.keyed_hash(p_value text, p_salt bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.kind_dependents(p_kind text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.kind_dependents(p_kind text) TO pgdpr_admin;
@@ -8490,6 +8731,10 @@ REVOKE ALL ON FUNCTION gdpr.restricted_subject_keys(p_kind text, p_tenant text, 
 GRANT ALL ON FUNCTION gdpr.restricted_subject_keys(p_kind text, p_tenant text, p_at timestamp with time zone) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.restricted_subject_keys(p_kind text, p_tenant text, p_at timestamp with time zone) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.retain_due_expr(p_schema name, p_table name, p_alias text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.retention_end(p_local timestamp without time zone, p_zone text, p_first_month integer, p_period interval, p_from_year_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.retention_end(p_local timestamp without time zone, p_zone text, p_first_month integer, p_period interval, p_from_year_end boolean) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.retention_end(p_at timestamp with time zone, p_zone text, p_first_month integer, p_period interval, p_from_year_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.retention_end(p_at timestamp with time zone, p_zone text, p_first_month integer, p_period interval, p_from_year_end boolean) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.revoke_support_access(p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.revoke_support_access(p_tenant text) TO pgdpr_admin;
 GRANT ALL ON FUNCTION gdpr.revoke_support_access(p_tenant text) TO pgdpr_staff;
@@ -8583,6 +8828,8 @@ GRANT ALL ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) TO pgdp
 REVOKE ALL ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.set_financial_year(p_tenant text, p_first_month integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.set_financial_year(p_tenant text, p_first_month integer) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone, p_tenant text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone, p_tenant text) TO pgdpr_erasure;
@@ -8620,12 +8867,16 @@ GRANT ALL ON FUNCTION gdpr.support_tenants(p_role name) TO pgdpr_support;
 REVOKE ALL ON FUNCTION gdpr.tenant_attribute(p_tenant text, p_attribute text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.tenant_attribute(p_tenant text, p_attribute text) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.tenant_attribute(p_tenant text, p_attribute text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.tenant_financial_year_start(p_tenant text) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.tenant_financial_year_start(p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.tenant_financial_year_start_sql(p_tenant_expr text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.tenant_name(p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.tenant_name(p_tenant text) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.tenant_name(p_tenant text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.tenant_time_zone(p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.tenant_time_zone(p_tenant text) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.tenant_time_zone(p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.tenant_time_zone_sql(p_tenant_expr text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE gdpr.tick(IN p_now timestamp with time zone, IN p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON PROCEDURE gdpr.tick(IN p_now timestamp with time zone, IN p_batch_size integer) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.tick_claim(p_now timestamp with time zone, p_seen bigint[]) FROM PUBLIC;
