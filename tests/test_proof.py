@@ -118,7 +118,8 @@ KEPT = {  # everything the engine keeps after an erasure, without times
     "gdpr.legal_hold": "SELECT kind, tenant, subject_key, hold_type, reason FROM gdpr.legal_hold",
     "gdpr.deferred_erasure": "SELECT kind, tenant, subject_key, table_schema, table_name, rows_pending "
                              "FROM gdpr.deferred_erasure",
-    "club.customers": "SELECT to_jsonb(c) - 'anonymized_at' - 'member_since' FROM club.customers c",
+    # customer_no: a fresh random value at each erasure, derived from nothing (erase = random)
+    "club.customers": "SELECT to_jsonb(c) - 'anonymized_at' - 'member_since' - 'customer_no' FROM club.customers c",
     "club.log_lines": "SELECT customer_id, text FROM club.log_lines",
 }
 

@@ -273,6 +273,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                WHEN 'year_only' THEN format('pg_catalog.date_trunc(''year'', a.%I)::%s', c.column_name,
                                             format_type(at.atttypid, at.atttypmod))
                WHEN 'hash' THEN format('gdpr.keyed_hash(a.%I::text, $4)', c.column_name)
+               -- a fresh value, derived from nothing about the person (unique columns)
+               WHEN 'random' THEN 'pg_catalog.gen_random_uuid()::text'
            END), ', ' ORDER BY c.column_name)
       FROM gdpr.catalog_column c
       JOIN pg_catalog.pg_attribute at

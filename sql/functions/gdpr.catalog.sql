@@ -269,7 +269,7 @@ BEGIN
             'birthdate', 'free_text', 'photo', 'identifier', 'other') THEN
         RAISE EXCEPTION 'catalog entry %: unknown category %', v_entry, quote_nullable(p_category);
     END IF;
-    IF p_erase IS NULL OR p_erase NOT IN ('null', 'constant', 'redact', 'year_only', 'hash', 'keep') THEN
+    IF p_erase IS NULL OR p_erase NOT IN ('null', 'constant', 'redact', 'year_only', 'hash', 'random', 'keep') THEN
         RAISE EXCEPTION 'catalog entry %: unknown erase strategy %', v_entry, quote_nullable(p_erase);
     END IF;
     IF (p_erase = 'constant') <> (p_erase_constant IS NOT NULL) THEN
@@ -278,7 +278,7 @@ BEGIN
     IF p_erase = 'year_only' AND v_type NOT IN ('date'::regtype, 'timestamptz'::regtype, 'timestamp'::regtype) THEN
         RAISE EXCEPTION 'catalog entry %: year_only needs a date column, not %', v_entry, v_type;
     END IF;
-    IF p_erase IN ('redact', 'hash', 'constant')
+    IF p_erase IN ('redact', 'hash', 'random', 'constant')
        AND v_type NOT IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype)
        AND NOT (p_erase = 'redact' AND v_type IN ('jsonb'::regtype, 'json'::regtype)) THEN
         RAISE EXCEPTION 'catalog entry %: erase strategy % needs a text column, not %', v_entry, p_erase, v_type;

@@ -149,7 +149,7 @@ BEGIN
                          WHEN NOT a.attnotnull THEN 'null'
                          WHEN p.category = 'name' AND a.atttypid IN ('text'::regtype, 'character varying'::regtype)
                               THEN 'constant:Anonymized'
-                         WHEN a.atttypid IN ('text'::regtype, 'character varying'::regtype) THEN 'hash'
+                         WHEN a.atttypid IN ('text'::regtype, 'character varying'::regtype) THEN 'random'
                          ELSE 'keep' END,
                      'reason', p.reason) ORDER BY a.attnum), '[]'::jsonb) AS list
             FROM gdpr.personal_column_candidates(d.table_oid, true, true) p

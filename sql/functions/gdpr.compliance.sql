@@ -122,6 +122,7 @@ BEGIN
                                       || quote_literal(c.erase_constant) WHEN 'redact' THEN 'the subject''s '
                                       || 'identifying values removed from the text' WHEN 'year_only' THEN
                                       'reduced to the year' WHEN 'hash' THEN 'replaced by a keyed hash'
+                                      WHEN 'random' THEN 'replaced by a random value'
                                       ELSE 'kept (not identifying on its own)' END END)
                           ORDER BY a.attnum NULLS LAST, c.column_name)
                      FROM gdpr.catalog_column c

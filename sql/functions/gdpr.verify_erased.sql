@@ -74,7 +74,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
           FROM linked l WHERE pg_catalog.has_table_privilege(l.rel, 'SELECT')
         UNION ALL
         SELECT t.table_schema, t.table_name, a.attname,
-               CASE WHEN cc.erase IN ('null', 'constant', 'hash', 'year_only')
+               CASE WHEN cc.erase IN ('null', 'constant', 'hash', 'random', 'year_only')
                          AND (t.on_erase IS DISTINCT FROM 'retain' OR NOT cc.part_of_record)
                         THEN 'set:' || cc.erase
                     WHEN COALESCE(NULLIF(ty.typbasetype, 0), ty.oid) = 'bytea'::regtype THEN 'binary'
@@ -89,7 +89,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
            AND cc.column_name = a.attname
          WHERE NOT (t.declared AND t.on_erase = 'delete' AND t.link <> 'root')
            AND pg_catalog.has_table_privilege(t.rel, 'SELECT')
-           AND ((cc.erase IN ('null', 'constant', 'hash', 'year_only')
+           AND ((cc.erase IN ('null', 'constant', 'hash', 'random', 'year_only')
                  AND (t.on_erase IS DISTINCT FROM 'retain' OR NOT cc.part_of_record))
                 OR COALESCE(bt.typcategory, ty.typcategory) IN ('S', 'U', 'A', 'C'))
         UNION ALL
@@ -307,6 +307,8 @@ BEGIN
                        WHEN 'year_only' THEN format('a.%1$I IS DISTINCT FROM pg_catalog.date_trunc(''year'', a.%1$I)::%2$s',
                                                     c.column_name, format_type(at.atttypid, at.atttypmod))
                        WHEN 'hash' THEN format('a.%I::text !~ ''^[0-9a-f]{64}$''', c.column_name)
+                       WHEN 'random' THEN format('a.%I::text !~ ''^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$''',
+                                                 c.column_name)
                    END ORDER BY c.column_name)
               INTO v_names, v_conds
               FROM gdpr.catalog_column c

@@ -781,7 +781,7 @@ BEGIN
                          WHEN NOT a.attnotnull THEN 'null'
                          WHEN p.category = 'name' AND a.atttypid IN ('text'::regtype, 'character varying'::regtype)
                               THEN 'constant:Anonymized'
-                         WHEN a.atttypid IN ('text'::regtype, 'character varying'::regtype) THEN 'hash'
+                         WHEN a.atttypid IN ('text'::regtype, 'character varying'::regtype) THEN 'random'
                          ELSE 'keep' END,
                      'reason', p.reason) ORDER BY a.attnum), '[]'::jsonb) AS list
             FROM gdpr.personal_column_candidates(d.table_oid, true, true) p
@@ -1141,6 +1141,7 @@ BEGIN
                                       || quote_literal(c.erase_constant) WHEN 'redact' THEN 'the subject''s '
                                       || 'identifying values removed from the text' WHEN 'year_only' THEN
                                       'reduced to the year' WHEN 'hash' THEN 'replaced by a keyed hash'
+                                      WHEN 'random' THEN 'replaced by a random value'
                                       ELSE 'kept (not identifying on its own)' END END)
                           ORDER BY a.attnum NULLS LAST, c.column_name)
                      FROM gdpr.catalog_column c
@@ -1708,7 +1709,7 @@ BEGIN
             'birthdate', 'free_text', 'photo', 'identifier', 'other') THEN
         RAISE EXCEPTION 'catalog entry %: unknown category %', v_entry, quote_nullable(p_category);
     END IF;
-    IF p_erase IS NULL OR p_erase NOT IN ('null', 'constant', 'redact', 'year_only', 'hash', 'keep') THEN
+    IF p_erase IS NULL OR p_erase NOT IN ('null', 'constant', 'redact', 'year_only', 'hash', 'random', 'keep') THEN
         RAISE EXCEPTION 'catalog entry %: unknown erase strategy %', v_entry, quote_nullable(p_erase);
     END IF;
     IF (p_erase = 'constant') <> (p_erase_constant IS NOT NULL) THEN
@@ -1717,7 +1718,7 @@ BEGIN
     IF p_erase = 'year_only' AND v_type NOT IN ('date'::regtype, 'timestamptz'::regtype, 'timestamp'::regtype) THEN
         RAISE EXCEPTION 'catalog entry %: year_only needs a date column, not %', v_entry, v_type;
     END IF;
-    IF p_erase IN ('redact', 'hash', 'constant')
+    IF p_erase IN ('redact', 'hash', 'random', 'constant')
        AND v_type NOT IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype)
        AND NOT (p_erase = 'redact' AND v_type IN ('jsonb'::regtype, 'json'::regtype)) THEN
         RAISE EXCEPTION 'catalog entry %: erase strategy % needs a text column, not %', v_entry, p_erase, v_type;
@@ -2392,6 +2393,8 @@ CREATE FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained bool
                WHEN 'year_only' THEN format('pg_catalog.date_trunc(''year'', a.%I)::%s', c.column_name,
                                             format_type(at.atttypid, at.atttypmod))
                WHEN 'hash' THEN format('gdpr.keyed_hash(a.%I::text, $4)', c.column_name)
+               -- a fresh value, derived from nothing about the person (unique columns)
+               WHEN 'random' THEN 'pg_catalog.gen_random_uuid()::text'
            END), ', ' ORDER BY c.column_name)
       FROM gdpr.catalog_column c
       JOIN pg_catalog.pg_attribute at
@@ -4097,7 +4100,7 @@ CREATE FUNCTION gdpr.proof_places(p_kind text) RETURNS TABLE(table_schema name, 
           FROM linked l WHERE pg_catalog.has_table_privilege(l.rel, 'SELECT')
         UNION ALL
         SELECT t.table_schema, t.table_name, a.attname,
-               CASE WHEN cc.erase IN ('null', 'constant', 'hash', 'year_only')
+               CASE WHEN cc.erase IN ('null', 'constant', 'hash', 'random', 'year_only')
                          AND (t.on_erase IS DISTINCT FROM 'retain' OR NOT cc.part_of_record)
                         THEN 'set:' || cc.erase
                     WHEN COALESCE(NULLIF(ty.typbasetype, 0), ty.oid) = 'bytea'::regtype THEN 'binary'
@@ -4112,7 +4115,7 @@ CREATE FUNCTION gdpr.proof_places(p_kind text) RETURNS TABLE(table_schema name, 
            AND cc.column_name = a.attname
          WHERE NOT (t.declared AND t.on_erase = 'delete' AND t.link <> 'root')
            AND pg_catalog.has_table_privilege(t.rel, 'SELECT')
-           AND ((cc.erase IN ('null', 'constant', 'hash', 'year_only')
+           AND ((cc.erase IN ('null', 'constant', 'hash', 'random', 'year_only')
                  AND (t.on_erase IS DISTINCT FROM 'retain' OR NOT cc.part_of_record))
                 OR COALESCE(bt.typcategory, ty.typcategory) IN ('S', 'U', 'A', 'C'))
         UNION ALL
@@ -4313,6 +4316,8 @@ BEGIN
                        WHEN 'year_only' THEN format('a.%1$I IS DISTINCT FROM pg_catalog.date_trunc(''year'', a.%1$I)::%2$s',
                                                     c.column_name, format_type(at.atttypid, at.atttypmod))
                        WHEN 'hash' THEN format('a.%I::text !~ ''^[0-9a-f]{64}$''', c.column_name)
+                       WHEN 'random' THEN format('a.%I::text !~ ''^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$''',
+                                                 c.column_name)
                    END ORDER BY c.column_name)
               INTO v_names, v_conds
               FROM gdpr.catalog_column c
@@ -7537,7 +7542,7 @@ CREATE TABLE gdpr.catalog_column (
     CONSTRAINT catalog_column_category_check CHECK ((category = ANY (ARRAY['name'::text, 'address'::text, 'contact'::text, 'national_id'::text, 'bank'::text, 'birthdate'::text, 'free_text'::text, 'photo'::text, 'identifier'::text, 'other'::text]))),
     CONSTRAINT catalog_column_check CHECK (((erase = 'constant'::text) = (erase_constant IS NOT NULL))),
     CONSTRAINT catalog_column_check1 CHECK ((NOT (sensitive AND (sensitive_when IS NOT NULL)))),
-    CONSTRAINT catalog_column_erase_check CHECK ((erase = ANY (ARRAY['null'::text, 'constant'::text, 'redact'::text, 'year_only'::text, 'hash'::text, 'keep'::text])))
+    CONSTRAINT catalog_column_erase_check CHECK ((erase = ANY (ARRAY['null'::text, 'constant'::text, 'redact'::text, 'year_only'::text, 'hash'::text, 'random'::text, 'keep'::text])))
 );
 ALTER TABLE gdpr.catalog_column OWNER TO pgdpr_owner;
 COMMENT ON TABLE gdpr.catalog_column IS 'Personal columns: category, masking and erasure strategy';
