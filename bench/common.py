@@ -4,10 +4,18 @@ Every script runs from the repository root with the dev venv, e.g.
 `python bench/seed.py --customers 20000`; Python puts bench/ on sys.path, so
 `from common import bench_cluster, seeded_dsn, ...` works from any sibling script.
 
-- `bench_cluster()`: one throwaway PostgreSQL 15 cluster (Debian binaries) with the
-  settings of shared/performance-floor.md, data kept in /tmp/pgdpr-bench/ and reused
-  by later runs (state in /tmp/pgdpr-bench/state.json). `python bench/common.py --stop`
-  stops it; `--status` says where it is.
+- `bench_cluster()`: one throwaway PostgreSQL 15 cluster (Debian binaries), data kept in
+  /tmp/pgdpr-bench/ and reused by later runs (state in /tmp/pgdpr-bench/state.json).
+  Its settings are a *profile* (PROFILES): `production` (the default: what
+  docs/operations.md recommends for a 24 GB server, shared_buffers 8GB, max_wal_size
+  16GB) or `floor` (the settings shared/performance-floor.md was measured with,
+  shared_buffers 2GB), chosen with PGDPR_BENCH_PROFILE or a script's `--profile`; a
+  running cluster with other settings is restarted. `python bench/common.py --stop`
+  stops it; `--status` says where it is. pg_stat_statements is preloaded (tracking off
+  unless a session sets `pg_stat_statements.track`, as `--profile-statements` does).
+- `settings_line(conn)` / `environment(conn)`: the server settings and the load
+  average, printed with every result; `wal_counters(conn)`: WAL bytes and full-page
+  images so far (pg_current_wal_insert_lsn, pg_stat_wal), for per-customer figures.
 - `seeded_dsn(customers, clubs, seed)`: database bench_<customers>_<clubs>_<seed> with
   the engine, the club schema and catalog, seeded by `pgdpr demo seed`'s seeder and
   VACUUM ANALYZEd; built once (under a temporary name, renamed when complete) and
@@ -53,7 +61,7 @@ STATE_FILE = BENCH_DIR / "state.json"
 LOCK_FILE = BENCH_DIR / "lock"
 
 # shared/performance-floor.md: the settings the hand-written-SQL floor was measured with.
-SETTINGS = {
+FLOOR_SETTINGS = {
     "shared_buffers": "2GB",
     "fsync": "on",
     "synchronous_commit": "on",
@@ -66,6 +74,44 @@ SETTINGS = {
     "max_connections": "100",
     "log_min_messages": "warning",
 }
+
+# What docs/operations.md recommends for a server of this machine's kind (24 GB RAM,
+# 2 cores, the 1M-customer database of 7.7 GB): a third of the memory as shared
+# buffers, so a batch's pages stay in memory; checkpoints far apart (a page written
+# twice between two checkpoints pays its full-page image once).
+PRODUCTION_SETTINGS = dict(FLOOR_SETTINGS, **{
+    "shared_buffers": "8GB",
+    "max_wal_size": "16GB",
+    "checkpoint_timeout": "30min",
+    "checkpoint_completion_target": "0.9",
+    "wal_buffers": "64MB",
+    "effective_cache_size": "16GB",
+})
+
+PROFILES = {"production": PRODUCTION_SETTINGS, "floor": FLOOR_SETTINGS}
+SETTINGS = PRODUCTION_SETTINGS  # kept for callers of the old name
+
+# printed with every result (settings_line)
+SHOWN_SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "wal_compression", "work_mem",
+                  "synchronous_commit", "fsync", "max_parallel_workers_per_gather", "wal_buffers")
+
+
+def profile_name() -> str:
+    name = os.environ.get("PGDPR_BENCH_PROFILE", "production")
+    if name not in PROFILES:
+        sys.exit(f"bench: unknown settings profile {name!r} (one of {', '.join(PROFILES)})")
+    return name
+
+
+def add_profile_argument(parser) -> None:
+    """`--profile production|floor` for a script; it sets PGDPR_BENCH_PROFILE for bench_cluster()."""
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                        help="server settings profile (default: $PGDPR_BENCH_PROFILE or production)")
+
+
+def use_profile(args) -> None:
+    if getattr(args, "profile", None):
+        os.environ["PGDPR_BENCH_PROFILE"] = args.profile
 
 
 @contextlib.contextmanager
@@ -80,12 +126,34 @@ def _file_lock():
 
 
 def _cluster_settings(bin_dir: Path) -> dict[str, str]:
-    settings = dict(SETTINGS)
+    settings = dict(PROFILES[profile_name()])
     share = subprocess.run([str(bin_dir / "pg_config"), "--sharedir"], capture_output=True, text=True,
                            check=True).stdout.strip()
+    libraries = []
     if (Path(share) / "extension" / "pg_cron.control").exists():
-        settings.update({"shared_preload_libraries": "pg_cron", "cron.database_name": "postgres"})
+        libraries.append("pg_cron")
+        settings["cron.database_name"] = "postgres"
+    if (Path(share) / "extension" / "pg_stat_statements.control").exists():
+        # loaded, but tracking nothing unless a (superuser) session turns it on
+        libraries.append("pg_stat_statements")
+        settings.update({"pg_stat_statements.track": "none", "pg_stat_statements.max": "10000",
+                         "pg_stat_statements.track_utility": "off"})
+    if libraries:
+        settings["shared_preload_libraries"] = ",".join(libraries)
     return settings
+
+
+def _settings_match(cluster: Cluster) -> bool:
+    """Does the running server have the profile's settings (memory and WAL ones)?"""
+    wanted = {k: v for k, v in cluster.settings.items() if k in SHOWN_SETTINGS or k == "shared_preload_libraries"}
+    with psycopg.connect(cluster.dsn(), connect_timeout=3) as conn:
+        for key, value in wanted.items():
+            if conn.execute("SELECT setting, unit FROM pg_settings WHERE name = %s", (key,)).fetchone() is None:
+                return False
+            shown = conn.execute(pgsql.SQL("SHOW {}").format(pgsql.Identifier(key))).fetchone()[0]
+            if shown.replace(" ", "") != value.replace(" ", ""):
+                return False
+    return True
 
 
 def _alive(cluster: Cluster) -> bool:
@@ -104,8 +172,12 @@ def _start(cluster: Cluster) -> None:
                  str(cluster.base_dir / "log"), "-o", " ".join(options), "-w", "-t", "120", "start")
 
 
+def _stop(cluster: Cluster) -> None:
+    cluster._run(str(cluster.bin_dir / "pg_ctl"), "-D", str(cluster.data_dir), "-m", "fast", "-w", "-t", "300", "stop")
+
+
 def bench_cluster() -> Cluster:
-    """The benchmark cluster, started (or reused) with the performance-floor settings."""
+    """The benchmark cluster, started (or reused) with the settings profile's settings."""
     bin_dir = debian_bin_dir(15)
     if bin_dir is None:
         sys.exit("bench: the Debian PostgreSQL 15 binaries (/usr/lib/postgresql/15/bin) are not installed")
@@ -116,7 +188,11 @@ def bench_cluster() -> Cluster:
         if STATE_FILE.exists():
             cluster.port = json.loads(STATE_FILE.read_text())["port"]
             if _alive(cluster):
-                return cluster
+                if _settings_match(cluster):
+                    return cluster
+                print(f"bench: restarting the cluster with the {profile_name()} settings", file=sys.stderr)
+                _stop(cluster)
+                STATE_FILE.unlink(missing_ok=True)
         if not (cluster.data_dir / "PG_VERSION").exists():
             base_dir.mkdir(parents=True, exist_ok=True)
             cluster.socket_dir.mkdir(exist_ok=True)
@@ -140,7 +216,7 @@ def bench_cluster() -> Cluster:
         STATE_FILE.write_text(json.dumps({"port": cluster.port, "base_dir": str(base_dir),
                                           "bin_dir": str(bin_dir)}))
         print(f"bench: PostgreSQL 15 running on {cluster.socket_dir} port {cluster.port}, "
-              f"data in {cluster.data_dir}", file=sys.stderr)
+              f"data in {cluster.data_dir}, {profile_name()} settings", file=sys.stderr)
         return cluster
 
 
@@ -255,6 +331,42 @@ def server_ms(conn: psycopg.Connection, sql: str, params: Sequence[Any] | dict |
     return (time.perf_counter() - start) * 1000.0
 
 
+def settings_line(conn: psycopg.Connection) -> str:
+    """The server's version and the settings that move the figures, as one line."""
+    version = conn.execute("SHOW server_version").fetchone()[0]
+    values = []
+    for key in SHOWN_SETTINGS:
+        values.append(f"{key}={conn.execute(pgsql.SQL('SHOW {}').format(pgsql.Identifier(key))).fetchone()[0]}")
+    return f"PostgreSQL {version}, profile {profile_name()}: " + ", ".join(values)
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def environment(conn: psycopg.Connection) -> str:
+    """Settings and load average, to print with a result (the machine is shared)."""
+    return f"{settings_line(conn)}\nload average (1/5/15 min): {load_average()}, {os.cpu_count()} cores"
+
+
+def wal_counters(conn: psycopg.Connection) -> tuple[str, int]:
+    """(WAL insert position, full-page images written so far by the whole server).
+    pg_stat_wal counts what backends have flushed to the statistics: the caller's own
+    pending counts are flushed first (pg_stat_force_next_flush, then a new statement)."""
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    lsn, fpi = conn.execute("SELECT pg_current_wal_insert_lsn()::text, wal_fpi FROM pg_stat_wal").fetchone()
+    return lsn, int(fpi)
+
+
+def wal_since(conn: psycopg.Connection, before: tuple[str, int]) -> tuple[float, int]:
+    """(WAL bytes, full-page images) since `before` (wal_counters)."""
+    lsn, fpi = wal_counters(conn)
+    wal = conn.execute("SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)", (lsn, before[0])).fetchone()[0]
+    return float(wal), fpi - before[1]
+
+
 def stats(samples: Iterable[float]) -> dict[str, float]:
     """Median, 95th percentile (nearest rank) and count of the samples."""
     values = sorted(samples)
@@ -301,8 +413,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="The benchmark cluster in /tmp/pgdpr-bench")
     parser.add_argument("--stop", action="store_true", help="stop the benchmark cluster (data is kept)")
     parser.add_argument("--status", action="store_true", help="start or reuse it and print its DSN")
+    add_profile_argument(parser)
     args = parser.parse_args()
+    use_profile(args)
     if args.stop:
         print("stopped" if stop_bench_cluster() else "not running")
     else:
-        print(bench_cluster().dsn())
+        cluster = bench_cluster()
+        print(cluster.dsn())
+        with psycopg.connect(cluster.dsn()) as conn:
+            print(environment(conn))

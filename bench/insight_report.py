@@ -34,7 +34,7 @@ import uuid
 
 import psycopg
 
-from common import print_rows, seeded_dsn, server_ms, stats
+from common import add_profile_argument, environment, print_rows, seeded_dsn, server_ms, stats, use_profile
 
 # The hand-written fetch of one customer's data in the reference club schema: what a
 # DBA would write for this schema alone, one query per table, in primary key order.
@@ -92,10 +92,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
+    add_profile_argument(parser)
     args = parser.parse_args()
+    use_profile(args)
 
     dsn = seeded_dsn(args.customers, args.clubs, args.seed)
     with psycopg.connect(dsn) as conn:  # one transaction, rolled back at the end
+        print(environment(conn))
         club, customer, linked = heaviest_customer(conn)
         staff = f"bench_insight_{uuid.uuid4().hex[:8]}"
         conn.execute("SELECT gdpr.ensure_tenant_role(%s)", (str(club),))
@@ -133,6 +136,7 @@ def main() -> None:
             for name, measure in measures.items():
                 samples[name].append(measure())
         wall = time.perf_counter() - started
+        after = environment(conn)
         conn.rollback()
 
     results = {name: stats(values) for name, values in samples.items()}
@@ -146,6 +150,7 @@ def main() -> None:
                       "x jsonb (min)": minimum[name] / minimum["hand-written jsonb, 1 query/table"]})
     print_rows(f"Insight report, {args.customers:,} customers in {args.clubs} clubs, customer {customer} "
                f"({row_count} rows), server time per report ({wall:.1f} s in all)", table)
+    print(after)
     owner = results["report (owner)"]["median"]
     print(f"\nreport median {owner:.2f} ms (target < 20 ms at 1M customers); "
           f"ratio to hand-written jsonb {owner / jsonb_median:.2f}, to hand-written rows {owner / rows_median:.2f} "

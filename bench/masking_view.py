@@ -31,7 +31,7 @@ import uuid
 import psycopg
 from psycopg import sql
 
-from common import print_rows, seeded_dsn, server_ms, stats
+from common import add_profile_argument, environment, print_rows, seeded_dsn, server_ms, stats, use_profile
 from pgdpr.migrate import migrate, sql_digest
 
 SCAN = "SELECT count(*), max(length(cpr)), max(length(bank_account)) FROM {}"
@@ -43,7 +43,9 @@ def main() -> int:
     parser.add_argument("--clubs", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=15)
+    add_profile_argument(parser)
     args = parser.parse_args()
+    use_profile(args)
 
     dsn = seeded_dsn(args.customers, args.clubs, args.seed)
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -97,6 +99,18 @@ def main() -> int:
         assert answers["allowed, view"] == answers["owner, base table"], answers
         assert answers["not allowed, view"][0] == customers, answers
 
+        print(environment(conn))
+        plans = {}
+        for label, role, query in cases:
+            if role:
+                conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+            plans[label] = [r[0] for r in conn.execute("EXPLAIN (COSTS OFF) " + query)]
+            conn.execute("RESET ROLE")
+        for label, plan in plans.items():
+            print(f"\nplan of the scan, {label}:")
+            print("\n".join("  " + line for line in plan))
+        parallel = {label: any("Gather" in line for line in plan) for label, plan in plans.items()}
+
         for _ in range(2):  # warm up
             for _, role, query in cases:
                 run(role, query)
@@ -112,6 +126,7 @@ def main() -> int:
                          "ratio": round(s["median"] / baseline, 3)})
         print_rows(f"Full scan reading cpr and bank_account: club {club}, {customers:,} of {total:,} customers, "
                    f"{args.runs} runs each (server time)", rows)
+        print(f"load average after: {__import__('common').load_average()}")
 
         conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(roles["not allowed"])))
         any_id = conn.execute("SELECT id FROM club_app.customers LIMIT 1").fetchone()[0]
@@ -122,6 +137,7 @@ def main() -> int:
         print("\n".join("  " + line for line in plan))
         index_used = any("Index Scan" in line for line in plan) and not any("Seq Scan" in line for line in plan)
         print(f"\nindex used: {'yes' if index_used else 'NO'}")
+        print(f"\nparallel plan (Gather): " + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in parallel.items()))
         worst = max(r["ratio"] for r in rows)
         print(f"worst ratio {worst:.3f} (target <= 1.15): {'met' if worst <= 1.15 else 'NOT met'}")
         conn.rollback()
