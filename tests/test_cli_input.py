@@ -106,6 +106,7 @@ def test_a_database_without_pgdpr_suggests_migrate(empty_db_dsn, run_cli):
 
 
 @pytest.mark.parametrize("args", [("worker", "--interval", "0"), ("worker", "--interval", "-5"),
+                                  ("worker", "--interval", "nan"), ("worker", "--interval", "inf"),
                                   ("worker", "--batch-size", "0"), ("rules", "run", "1", "--batch-size", "0")])
 def test_worker_and_rule_runs_refuse_a_busy_loop_or_empty_batches(run_cli, args):
     result = run_cli(*args)
@@ -118,3 +119,9 @@ def test_rules_create_refuses_a_club_that_does_not_exist(run_cli):
                      "--no-activity-months", "6", "--action", "anonymise")
     assert result.exit_code == 1 and "club '999' does not exist" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("schema", ["pg_catalog", "no_such_schema"])
+def test_catalog_check_refuses_a_system_or_missing_schema(run_cli, schema):
+    result = run_cli("catalog", "check", "--schema", schema)
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output

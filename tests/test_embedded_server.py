@@ -29,6 +29,9 @@ def test_embedded_server_starts_is_reused_and_stops(tmp_path, monkeypatch):
         assert "server:     PostgreSQL" in again.stdout
         assert "embedded PostgreSQL running" not in again.stderr  # reused, not started again
 
+        # a command killed while it used the server leaves its handle behind: stop still stops
+        handles = tmp_path / "home" / "pgdata" / ".handle_pids.json"
+        handles.write_text("[999999]")  # the pid of a process that no longer runs
         stopped = pgdpr("server", "stop", env=env)
         assert stopped.returncode == 0, stopped.stderr
         assert "embedded PostgreSQL stopped" in stopped.stdout

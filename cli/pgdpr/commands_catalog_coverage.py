@@ -19,6 +19,14 @@ SYSTEM_SCHEMAS = ("information_schema", "gdpr")
 FINDING_COLUMNS = ("severity", "finding", "table", "column", "category", "reason")
 
 
+def check_user_schema(conn, schema: str) -> None:
+    """A schema the user named: one of their own, and existing (one line otherwise)."""
+    if schema in SYSTEM_SCHEMAS or schema.startswith("pg_"):
+        raise PgdprError(f"{schema} is a system schema, not one holding personal data: name your own schema")
+    if not conn.execute("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)", (schema,)).fetchone()[0]:
+        raise PgdprError(f"schema {schema} does not exist")
+
+
 @catalog_group.command("check")
 @click.option("--schema", "schemas", multiple=True,
               help="Schema to check (repeatable); default: every schema holding a declared table")
@@ -31,6 +39,8 @@ def check_command(ctx, schemas: tuple[str, ...], output_format: str) -> None:
     that look personal by name or sampled content, declared tables and columns that
     no longer exist. Warnings (optional references only) are printed, not fatal."""
     conn = ctx.connect()
+    for schema in schemas:
+        check_user_schema(conn, schema)
     rows = while_running("catalog check", output_format != "json", lambda: conn.execute(
         "SELECT * FROM gdpr.catalog_check(%s::name[])", (list(schemas) or None,)).fetchall())
     findings = [dict(zip(FINDING_COLUMNS, row)) for row in rows]
@@ -109,13 +119,10 @@ def render_draft(rows: list[dict], schema: str) -> str:
 @pass_context
 def discover_command(ctx, schema: str, subject: str | None, output: Path | None, output_format: str) -> None:
     """Draft a catalog TOML for SCHEMA from its foreign keys and column heuristics."""
-    if schema in SYSTEM_SCHEMAS or schema.startswith("pg_"):
-        raise PgdprError(f"{schema} is a system schema, not one holding personal data: name your own schema")
     if output:
         check_writable(output)
     conn = ctx.connect()
-    if not conn.execute("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)", (schema,)).fetchone()[0]:
-        raise PgdprError(f"schema {schema} does not exist")
+    check_user_schema(conn, schema)
     rows = fetch_dicts(conn, "SELECT * FROM gdpr.catalog_discover(%s, %s::regclass)", (schema, subject))
     for r in rows:
         r["table"] = r.pop("table_name")

