@@ -40,7 +40,7 @@ def render(record: dict, output_format: str) -> str:
     return template.render(r=record)
 
 
-@click.command("compliance-report", short_help="The record of processing activities of a club (GDPR Art. 30).")
+@click.command("compliance-report", short_help="The record of processing (GDPR Art. 30).")
 @click.option("--club", "tenant", help="The club (tenant key); staff get their own club, admins may name any "
               "or none for the whole installation")
 @format_option("html", "md", "json", default="html", help="html (printable), md (Markdown) or json")

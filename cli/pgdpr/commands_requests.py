@@ -21,7 +21,7 @@ def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ("" if value is None else str(value))
 
 
-@click.group("request", short_help="The register of data-subject requests and their one-month deadline.")
+@click.group("request", short_help="Data-subject requests and their deadlines.")
 def request_group() -> None:
     """The register of data-subject requests (GDPR Art. 12(3)): one month to answer."""
 
@@ -105,7 +105,7 @@ def close_command(ctx, request_id, outcome, note, output_format) -> None:
     click.echo(f"request {request_id} {outcome}{' after the deadline' if result['late'] else ' in time'}: {actions}")
 
 
-@click.group("consent", short_help="Consents: withdraw one and what it covered stops at once.")
+@click.group("consent", short_help="Consents: withdraw one, its use stops.")
 def consent_group() -> None:
     """Consents (GDPR Art. 7)."""
 
@@ -128,7 +128,7 @@ def withdraw_command(ctx, subject_id, consent_type, note, request_id, club, kind
                f"{r['messages_cancelled']} queued message(s) cancelled")
 
 
-@click.group("restriction", short_help="Restriction of processing: data kept, rules and messages stop.")
+@click.group("restriction", short_help="Restrict processing: data kept, use stops.")
 def restriction_group() -> None:
     """Restriction of processing (GDPR Art. 18): data kept, rules, messages and exports stop."""
 
