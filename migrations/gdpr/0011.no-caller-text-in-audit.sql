@@ -49,6 +49,9 @@ UPDATE gdpr.audit_event e SET purpose = 'note'
 ALTER TABLE gdpr.audit_event ENABLE ALWAYS TRIGGER audit_event_append_only;
 
 ALTER TABLE gdpr.insight_statement DROP COLUMN secrets;
+-- its generator no longer returns the secrets query (a new result type: recreated by
+-- sql/functions/gdpr.insight_report.sql)
+DROP FUNCTION IF EXISTS gdpr.insight_sections(text);
 DROP FUNCTION IF EXISTS gdpr.insight_purpose(text, text, text, text);
 -- renamed gdpr.audit_table_change (it audits the catalog tables too); its triggers
 -- are created again by sql/functions/gdpr.rights.sql
