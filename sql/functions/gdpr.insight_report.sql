@@ -105,6 +105,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                   LEFT JOIN LATERAL (
                         SELECT na.attname FROM pg_catalog.pg_attribute na
                          WHERE na.attrelid = f.confrelid AND na.attname IN ('name', 'title') AND NOT na.attisdropped
+                           -- only a table the engine may read (the catalog's schemas grant it)
+                           AND pg_catalog.has_column_privilege('pgdpr_owner', f.confrelid, na.attnum, 'SELECT')
                          ORDER BY na.attname LIMIT 1) nm ON true
                  WHERE f.conrelid = d.rel AND f.contype = 'f' AND a.attnum = ANY (f.conkey)
                    AND a.attname IS DISTINCT FROM s.tenant_column
