@@ -94,9 +94,12 @@ def report_command(ctx, subject_id: str, club: str | None, kind: str, output_for
 @click.option("--purpose", default="data export", show_default=True,
               help="why the export is made (kept in the audit trail; no personal data)")
 @click.option("--request", "request_id", type=int, help="the access or portability request this export answers")
+@click.option("--provided-only", is_flag=True,
+              help="only the data the person provided (GDPR Art. 20(1)): sections whose catalog source is the person")
 @pass_context
 def export_command(ctx, subject_id: str, club: str | None, kind: str, output: Path, output_format: str | None,
-                   excel: bool, as_zip: bool, lang: str, purpose: str, request_id: int | None) -> None:
+                   excel: bool, as_zip: bool, lang: str, purpose: str, request_id: int | None,
+                   provided_only: bool) -> None:
     """Export everything held on SUBJECT_ID in a machine-readable file (GDPR Art. 20)."""
     if as_zip and output_format not in (None, "zip"):
         raise PgdprError(f"--zip and --format {output_format} contradict each other")
@@ -106,7 +109,8 @@ def export_command(ctx, subject_id: str, club: str | None, kind: str, output: Pa
     check_writable(output)  # before the export is made and audited
     conn = ctx.connect()
     begin_answer(conn, request_id)
-    rows = reports.fetch_rows(conn, kind, subject_id, club, fmt + ("-excel" if excel else ""), purpose)
+    rows = reports.fetch_rows(conn, kind, subject_id, club, fmt + ("-excel" if excel else ""), purpose,
+                              provided_only)
     answered = close_answer(conn, request_id)
     subject = f"{kind} {subject_id}"
     if fmt == "zip":

@@ -58,6 +58,9 @@ TEXT = {
         "still_kept": "Dette opbevares stadig", "nothing_kept": "Intet opbevares længere.",
         "no_rows": "Ingen oplysninger.", "binary": "binære data", "bytes": "byte", "yes": "Ja", "no": "Nej",
         "sensitive_note": "Felter markeret 'kræver login' er følsomme oplysninger, som din bruger ikke har ret til at se.",
+        "rectifications": "Rettelser af dine oplysninger (GDPR art. 16)", "rect_none": "Ingen rettelser.",
+        "when": "Tidspunkt", "field": "Felt", "old_value": "Tidligere værdi",
+        "not_kept": "(følsom oplysning: tidligere værdi gemmes ikke)", "times_in": "Tidspunkter i tidszonen",
     },
     "en": {
         "title": "Data insight report", "subject": "Data subject", "club": "Club", "generated": "Generated",
@@ -71,10 +74,16 @@ TEXT = {
         "still_kept": "Still kept", "nothing_kept": "Nothing is kept any longer.",
         "no_rows": "No data.", "binary": "binary data", "bytes": "bytes", "yes": "Yes", "no": "No",
         "sensitive_note": "Fields reading 'kræver login' are sensitive data your user has no right to see.",
+        "rectifications": "Corrections of your data (GDPR Art. 16)", "rect_none": "No corrections.",
+        "when": "When", "field": "Field", "old_value": "Previous value",
+        "not_kept": "(sensitive data: the previous value is not kept)", "times_in": "Times in the time zone",
     },
 }
 
 _FRACTION = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+")
+# a time as the database gives it, already in the club's time zone (ISO-8601 with
+# its offset): printed as local date and minute for a reader (Art. 12(1))
+_TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(:\d\d(\.\d+)?)?([+-]\d\d(:\d\d)?|Z)$")
 
 
 def _environment() -> jinja2.Environment:
@@ -108,7 +117,7 @@ def _display(value: Any, column: dict, lang: str) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     value = str(value)
-    return _FRACTION.sub(r"\1", value)
+    return _TIMESTAMP.sub(r"\1 \2", value)
 
 
 def _view(report: dict, lang: str) -> dict:
@@ -133,6 +142,10 @@ def _view(report: dict, lang: str) -> dict:
         "date": h["date"], "action": ACTION_LABELS.get(h["action"], (h["action"], h["action"]))[LANGS.index(lang)],
         "purpose": h.get("purpose") or "", "format": h.get("format") or "", "times": h["times"],
     } for h in report["access_history"]]
+    rectifications = [{
+        "at": r["at"], "section": _label(r, lang, "title") or r["table"], "field": _label(r, lang),
+        "old_value": TEXT[lang]["not_kept"] if r["sensitive"] else (r.get("old_value") or ""),
+    } for r in report.get("rectifications") or []]
     anonymized = report.get("anonymized")
     if anonymized:
         anonymized = {"at": _display(anonymized["at"], {}, lang),
@@ -152,6 +165,9 @@ def _view(report: dict, lang: str) -> dict:
         "rights": [{"article": r["article"], "text": r[lang]} for r in info["rights"]],
         "automated": info.get("automated_decisions") or "",
         "history": history,
+        "rectifications": rectifications,
+        "club": report["subject"].get("tenant_name") or report["subject"].get("tenant") or "",
+        "time_zone": report["subject"].get("time_zone") or "",
         "sections": sections,
         "row_count": report["row_count"],
     }
@@ -184,10 +200,11 @@ EXPORT_HEADER = ("section", "section_title", "record", "field", "field_label", "
 
 
 def fetch_rows(conn: psycopg.Connection, kind: str, subject_key: str, tenant: str | None,
-               fmt: str, purpose: str = "data export") -> list[tuple]:
-    """gdpr.insight_rows(): (section, title_da, title_en, record, field, label_da, label_en, value)."""
-    return conn.execute("SELECT * FROM gdpr.insight_rows(%s, %s, %s, %s, %s)",
-                        (kind, str(subject_key), tenant, purpose, fmt)).fetchall()
+               fmt: str, purpose: str = "data export", provided_only: bool = False) -> list[tuple]:
+    """gdpr.insight_rows(): (section, title_da, title_en, record, field, label_da, label_en, value);
+    another person's keys left out (Art. 20(4)), with `provided_only` only what the subject provided."""
+    return conn.execute("SELECT * FROM gdpr.insight_rows(%s, %s, %s, %s, %s, %s)",
+                        (kind, str(subject_key), tenant, purpose, fmt, provided_only)).fetchall()
 
 
 def fetch_columns(conn: psycopg.Connection, kind: str) -> list[dict]:

@@ -11,6 +11,18 @@
 -- Tenant isolation (seed S9): an unknown subject, another club's subject and a
 -- malformed key all give the same error, so nothing can probe other clubs.
 
+-- Whether a table's declared source is the data subject (Art. 20(1): the data "they
+-- have provided"): the default source 'the data subject', or a source naming the
+-- subject itself in Danish or English ("Kunden selv / the customer", "the employee").
+-- A source naming anyone else (the club's staff, the payment provider, the access
+-- system) is not. `pgdpr export --provided-only` keeps only such sections.
+CREATE OR REPLACE FUNCTION gdpr.source_is_subject(p_source text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT COALESCE(p_source, 'the data subject') ~* '(^|[^a-zæøå])(the data subject|the customer|the member|the employee|kunden selv|medlemmet selv|medarbejderen selv|den registrerede)([^a-zæøå]|$)'
+$$;
+COMMENT ON FUNCTION gdpr.source_is_subject(text) IS
+    'Whether a declared source is the data subject (GDPR Art. 20(1): data the subject provided)';
+
 -- The generated SELECT and the section header of every declared table of a kind.
 -- Each statement takes $1 = subject key (text, cast to the key's type), $2 = the
 -- subject's tenant (text, cast to the tenant column's type), $3 = sensitive access
@@ -39,7 +51,10 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
         SELECT d.table_schema, d.table_name, a.attnum, a.attname,
                pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_name,
                c.category, COALESCE(c.sensitive, false) AS sensitive, c.sensitive_when,
-               c.label_da, c.label_en,
+               -- Art. 12(1): every column has a label; one the catalog gave none reads as words
+               COALESCE(c.label_da, fk.label, gdpr.column_label(a.attname)) AS label_da,
+               COALESCE(c.label_en, fk.label, gdpr.column_label(a.attname)) AS label_en,
+               fk.ref_table, fk.other_subject,
                CASE
                    WHEN c.sensitive THEN pg_catalog.format(
                        'gdpr.render_sensitive(t.%I::text, $3) AS %I', a.attname, a.attname)
@@ -51,6 +66,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                    -- (the caller controls the text: that comparison would be a guessing oracle)
                    WHEN c.category = 'free_text' THEN pg_catalog.format(
                        'gdpr.render_free_text(t.%I::text, $3) AS %I', a.attname, a.attname)
+                   -- a key of a named thing (the class, the court, the custom field) reads as
+                   -- its name, looked up in the same club (the foreign key includes the
+                   -- tenant column); the key itself when the thing has no name
+                   WHEN fk.name_expr IS NOT NULL THEN pg_catalog.format(
+                       'COALESCE(%s, t.%I::text) AS %I', fk.name_expr, a.attname, a.attname)
                    ELSE pg_catalog.format('t.%I', a.attname)
                END AS expr
           FROM declared d
@@ -60,6 +80,42 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
            AND a.attname IS DISTINCT FROM s.tenant_column  -- the club id is not the customer's data
           LEFT JOIN gdpr.catalog_column c
             ON c.table_schema = d.table_schema AND c.table_name = d.table_name AND c.column_name = a.attname
+          -- a foreign key through this column to another table's primary key, where that
+          -- table has a column called name or title: the name that stands for the key
+          LEFT JOIN LATERAL (
+                SELECT CASE WHEN nm.attname IS NOT NULL THEN
+                       pg_catalog.format('(SELECT r.%I::text FROM %s r WHERE %s)', nm.attname,
+                                         f.confrelid::pg_catalog.regclass,
+                                         (SELECT pg_catalog.string_agg(pg_catalog.format('r.%I OPERATOR(pg_catalog.=) t.%I',
+                                                     ra.attname, la.attname), ' AND ')
+                                            FROM ROWS FROM (pg_catalog.unnest(f.conkey), pg_catalog.unnest(f.confkey)) u(src, dst)
+                                            JOIN pg_catalog.pg_attribute la ON la.attrelid = f.conrelid AND la.attnum = u.src
+                                            JOIN pg_catalog.pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = u.dst))
+                       END AS name_expr,
+                       gdpr.column_label(a.attname) AS label,
+                       f.confrelid::pg_catalog.regclass::text AS ref_table,
+                       -- a key of another subject kind's person (the staff member who wrote
+                       -- a note): that person's data, not the subject's (Art. 20(4))
+                       EXISTS (SELECT FROM gdpr.subject_kind ok
+                                WHERE ok.kind <> s.kind
+                                  AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', ok.table_schema, ok.table_name))
+                                      = f.confrelid) AS other_subject
+                  FROM pg_catalog.pg_constraint f
+                  JOIN pg_catalog.pg_constraint pk ON pk.conrelid = f.confrelid AND pk.contype = 'p'
+                  LEFT JOIN LATERAL (
+                        SELECT na.attname FROM pg_catalog.pg_attribute na
+                         WHERE na.attrelid = f.confrelid AND na.attname IN ('name', 'title') AND NOT na.attisdropped
+                           -- only a table the engine may read (the catalog's schemas grant it)
+                           AND pg_catalog.has_column_privilege('pgdpr_owner', f.confrelid, na.attnum, 'SELECT')
+                         ORDER BY na.attname LIMIT 1) nm ON true
+                 WHERE f.conrelid = d.rel AND f.contype = 'f' AND a.attnum = ANY (f.conkey)
+                   AND a.attname IS DISTINCT FROM s.tenant_column
+                   AND f.confkey[pg_catalog.array_position(f.conkey, a.attnum)] = ANY (pk.conkey)
+                   AND (nm.attname IS NOT NULL OR EXISTS (
+                        SELECT FROM gdpr.subject_kind ok WHERE ok.kind <> s.kind
+                           AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', ok.table_schema, ok.table_name))
+                               = f.confrelid))
+                 ORDER BY nm.attname IS NULL, f.oid LIMIT 1) fk ON true
     ), ordering AS (
         -- rows in primary key order (without the tenant column), for a stable report
         SELECT d.table_schema, d.table_name,
@@ -79,6 +135,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                'title_da', d.title_da, 'title_en', d.title_en,
                'purpose', d.purpose, 'legal_basis', d.legal_basis, 'retention', d.retention,
                'recipients', d.recipients, 'source', d.source,
+               'provided_by_subject', gdpr.source_is_subject(d.source),
                'categories', COALESCE((
                    SELECT pg_catalog.jsonb_agg(DISTINCT c.category) FROM cols c
                     WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name
@@ -87,7 +144,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                               'name', c.attname, 'type', c.type_name, 'category', c.category,
                               'sensitive', c.sensitive OR c.sensitive_when IS NOT NULL,
-                              'label_da', c.label_da, 'label_en', c.label_en) ORDER BY c.attnum)
+                              'label_da', c.label_da, 'label_en', c.label_en,
+                              'refers_to', c.ref_table, 'third_party', c.other_subject) ORDER BY c.attnum)
                      FROM cols c WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name)),
            pg_catalog.format(
                'SELECT pg_catalog.count(*)::integer, COALESCE(pg_catalog.json_agg(%s%s), ''[]'') '
@@ -224,6 +282,9 @@ DECLARE
     v_rows json;
     v_counts integer[] := '{}';
     v_rowsets json[] := '{}';
+    v_time_zone text;
+    v_saved_time_zone text := current_setting('TimeZone');
+    v_result jsonb;
 BEGIN
     SELECT * INTO v_kind FROM gdpr.subject_kind WHERE kind = p_kind;
     IF NOT FOUND THEN
@@ -271,6 +332,10 @@ BEGIN
 
     -- Evaluated once per call (performance-floor.md), the same function the masking views use.
     v_access := gdpr.sensitive_access_of(gdpr.caller(), v_kind.area);
+    -- Art. 12(1): times in the club's own time zone (ISO-8601 with its offset), not UTC;
+    -- the caller's setting is given back before returning
+    v_time_zone := gdpr.tenant_time_zone(v_subject_tenant);
+    PERFORM set_config('TimeZone', v_time_zone, true);
     v_cache := gdpr.insight_statements(p_kind);
     v_statements := v_cache.statements;
     v_metas := v_cache.metas;
@@ -285,12 +350,14 @@ BEGIN
 
     -- The document is assembled as json text and parsed into jsonb once: nesting
     -- jsonb values re-encodes them at every level, which costs more than the queries.
-    RETURN (
+    v_result := (
         WITH sections AS (
             SELECT u.o, u.m, u.c, u.r FROM unnest(v_metas, v_counts, v_rowsets) WITH ORDINALITY AS u(m, c, r, o)
         )
         SELECT (left(json_build_object(
             'subject', json_build_object('kind', v_kind.kind, 'key', v_key, 'tenant', v_subject_tenant,
+                                         'tenant_name', gdpr.tenant_name(v_subject_tenant),
+                                         'time_zone', v_time_zone,
                                          'anonymized_at', v_anonymized_at,
                                          -- Art. 18: processing restricted; Databeskyttelsesloven § 6: a child
                                          'restricted', gdpr.subject_restricted(p_kind, v_subject_tenant, v_key),
@@ -305,7 +372,7 @@ BEGIN
             'sensitive_access', v_access,
             -- Art. 15(1)(a)-(h): purposes, categories, recipients, retention, source, rights.
             'information', json_build_object(
-                'controller', v_subject_tenant,
+                'controller', COALESCE(gdpr.tenant_name(v_subject_tenant), v_subject_tenant),
                 'purposes', (SELECT json_agg(DISTINCT jsonb_build_object('purpose', s.m -> 'purpose',
                                                                           'legal_basis', s.m -> 'legal_basis'))
                                FROM sections s),
@@ -327,23 +394,47 @@ BEGIN
             'access_history', (SELECT COALESCE(json_agg(json_build_object(
                                    'date', h.day, 'action', h.action, 'purpose', h.purpose, 'format', h.format,
                                    'times', h.times) ORDER BY h.day, h.first), '[]')
-                                 FROM (SELECT (e.at AT TIME ZONE 'UTC')::date AS day, e.action, e.purpose,
+                                 FROM (SELECT (e.at AT TIME ZONE v_time_zone)::date AS day, e.action, e.purpose,
                                               e.details ->> 'format' AS format, count(*) AS times, min(e.id) AS first
                                          FROM gdpr.audit_event e
                                         WHERE e.kind = p_kind AND e.subject_key = v_key
                                           AND e.tenant IS NOT DISTINCT FROM v_subject_tenant
-                                        GROUP BY 1, 2, 3, 4) h)
+                                        GROUP BY 1, 2, 3, 4) h),
+            -- Art. 16: which of the subject's data was corrected, when; old values of
+            -- sensitive columns are not kept (gdpr.rectification.sql)
+            'rectifications', gdpr.subject_rectifications(p_kind, v_subject_tenant, v_key, v_access)
         )::text, -1)
         -- then one object per table: its header (a jsonb object, so its text ends in
         -- '}') extended with the row count and the rows
         || ', "sections": [' || COALESCE((SELECT string_agg(
                left(s.m::text, -1) || ', "count": ' || s.c || ', "rows": ' || s.r::text || '}', ', ' ORDER BY s.o)
                FROM sections s), '') || ']}')::jsonb);
+    PERFORM set_config('TimeZone', v_saved_time_zone, true);
+    RETURN v_result;
 END $$;
 ALTER FUNCTION gdpr.insight_collect(text, text, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.insight_collect(text, text, text) FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.insight_collect(text, text, text) IS
     'Internal: the insight report of one subject without its audit event (use gdpr.insight_report)';
+
+-- Which sensitive columns a report or export showed in clear (Art. 33 evidence: who
+-- was shown an unmasked CPR, bank number or sensitive field): the caller's level is
+-- 'allowed' and the column has a value in at least one row. Column names only, never
+-- a value; kept in the audit event's details as "unmasked".
+CREATE OR REPLACE FUNCTION gdpr.insight_unmasked(p_report jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT COALESCE(jsonb_agg(DISTINCT (s ->> 'table') || '.' || (c ->> 'name')), '[]')
+      FROM jsonb_array_elements(p_report -> 'sections') AS sec(s)
+     CROSS JOIN LATERAL jsonb_array_elements(s -> 'columns') WITH ORDINALITY AS col(c, cpos)
+     WHERE p_report ->> 'sensitive_access' = 'allowed' AND (c ->> 'sensitive')::boolean
+       AND EXISTS (SELECT FROM jsonb_array_elements(s -> 'rows') AS r(rec)
+                    WHERE jsonb_typeof(r.rec -> (col.cpos - 1)::integer) IS DISTINCT FROM 'null'
+                      AND r.rec -> (col.cpos - 1)::integer IS NOT NULL)
+$$;
+ALTER FUNCTION gdpr.insight_unmasked(jsonb) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.insight_unmasked(jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION gdpr.insight_unmasked(jsonb) IS
+    'Internal: the sensitive columns a report showed in clear (names only), for its audit event';
 
 -- The Data Insight Report (seed S1, Art. 15): one call a DBA can run in psql.
 CREATE OR REPLACE FUNCTION gdpr.insight_report(
@@ -359,7 +450,10 @@ BEGIN
         p_purpose,
         jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
-                                      'rows', v_report -> 'row_count'));
+                                      'rows', v_report -> 'row_count',
+                                      -- Art. 33 evidence: the caller's level, what it saw in clear
+                                      'sensitive_access', v_report -> 'sensitive_access',
+                                      'unmasked', gdpr.insight_unmasked(v_report)));
     RETURN v_report;
 END $$;
 ALTER FUNCTION gdpr.insight_report(text, text, text, text, text) OWNER TO pgdpr_owner;
@@ -372,7 +466,7 @@ COMMENT ON FUNCTION gdpr.insight_report(text, text, text, text, text) IS
 -- The portable form (seed S2, Art. 20): one row per field of every record.
 CREATE OR REPLACE FUNCTION gdpr.insight_rows(
     p_kind text, p_subject_key text, p_tenant text DEFAULT NULL,
-    p_purpose text DEFAULT 'data export', p_format text DEFAULT 'csv')
+    p_purpose text DEFAULT 'data export', p_format text DEFAULT 'csv', p_provided_only boolean DEFAULT false)
 RETURNS TABLE (section text, title_da text, title_en text, record integer,
                field text, label_da text, label_en text, value text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -380,11 +474,26 @@ DECLARE
     v_report jsonb;
 BEGIN
     v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
+    -- Art. 20(4): another person's key (the staff member who wrote a note) is not the
+    -- subject's to take along; Art. 20(1): with p_provided_only, only the sections
+    -- whose declared source is the subject (gdpr.source_is_subject)
+    SELECT jsonb_set(v_report, '{sections}', COALESCE(jsonb_agg(
+               jsonb_set(s, '{columns}', (SELECT COALESCE(jsonb_agg(CASE WHEN (c ->> 'third_party')::boolean
+                                                   THEN c || '{"left_out": true}' ELSE c END ORDER BY cpos), '[]')
+                                            FROM jsonb_array_elements(s -> 'columns') WITH ORDINALITY AS col(c, cpos)))
+               ORDER BY spos), '[]'))
+      INTO v_report
+      FROM jsonb_array_elements(v_report -> 'sections') WITH ORDINALITY AS sec(s, spos)
+     WHERE NOT p_provided_only OR (s ->> 'provided_by_subject')::boolean;
     PERFORM gdpr.audit('export', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
         p_purpose,
         jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
-                                      'rows', v_report -> 'row_count'));
+                                      'rows', (SELECT COALESCE(sum((s ->> 'count')::integer), 0)
+                                                 FROM jsonb_array_elements(v_report -> 'sections') s),
+                                      'provided_only', p_provided_only,
+                                      'sensitive_access', v_report -> 'sensitive_access',
+                                      'unmasked', gdpr.insight_unmasked(v_report)));
     RETURN QUERY
         SELECT s ->> 'table', s ->> 'title_da', s ->> 'title_en', r.ord::integer,
                c ->> 'name', c ->> 'label_da', c ->> 'label_en',
@@ -392,12 +501,13 @@ BEGIN
           FROM jsonb_array_elements(v_report -> 'sections') WITH ORDINALITY AS sec(s, spos)
           CROSS JOIN LATERAL jsonb_array_elements(s -> 'rows') WITH ORDINALITY AS r(rec, ord)
           CROSS JOIN LATERAL jsonb_array_elements(s -> 'columns') WITH ORDINALITY AS col(c, cpos)
+         WHERE (c ->> 'left_out') IS NULL
          ORDER BY sec.spos, r.ord, col.cpos;
 END $$;
-ALTER FUNCTION gdpr.insight_rows(text, text, text, text, text) OWNER TO pgdpr_owner;
-REVOKE ALL ON FUNCTION gdpr.insight_rows(text, text, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gdpr.insight_rows(text, text, text, text, text) TO pgdpr_staff, pgdpr_admin;
-COMMENT ON FUNCTION gdpr.insight_rows(text, text, text, text, text) IS
+ALTER FUNCTION gdpr.insight_rows(text, text, text, text, text, boolean) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.insight_rows(text, text, text, text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.insight_rows(text, text, text, text, text, boolean) TO pgdpr_staff, pgdpr_admin;
+COMMENT ON FUNCTION gdpr.insight_rows(text, text, text, text, text, boolean) IS
     'Portable export (GDPR Art. 20): the insight report as (section, record, field, value) rows; '
     'writes one audit event';
 

@@ -30,7 +30,9 @@
 --   * free-text columns read CPR-shaped numbers masked (gdpr.render_free_text);
 --   * register access 'none' sees no row: the tenant policy's InitPlan yields NULL
 --     for it (no per-row cost); a table without tenant column is gated in the view;
---   * writes go through one INSTEAD OF trigger, gdpr.view_write(), which needs
+--   * writes go through one INSTEAD OF trigger, gdpr.view_write(), which records
+--     every correction of a declared column of a subject (Art. 16, gdpr.rectification)
+--     and needs
 --     register access write, and the 'allowed' right to write a sensitive column, to
 --     change a row that is sensitive (its sensitive_when flag set), to change a
 --     sensitive_when flag, and to clear a flag another table's sensitive_when copies
@@ -454,6 +456,12 @@ BEGIN
                     v_schema, v_table, v_key_where)
                   USING v_old, v_new - (SELECT COALESCE(pg_catalog.array_agg(k), '{}') FROM pg_catalog.jsonb_object_keys(v_new) k
                                           WHERE k <> ALL (v_columns));
+                -- Art. 16: which declared column was corrected, when, by whom; no old
+                -- value of a sensitive one (gdpr.rectification.sql)
+                IF v_declared.kind IS NOT NULL AND v_subject_key IS NOT NULL THEN
+                    PERFORM gdpr.record_rectification(v_schema, v_table, v_declared.kind, v_subject_tenant,
+                                                      v_subject_key, v_columns, v_sensitive, v_old);
+                END IF;
             END IF;
             RETURN NEW;
         ELSE

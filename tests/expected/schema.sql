@@ -1038,6 +1038,16 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.close_request(p_request_id bigint, p_outcome text, p_note text, p_now timestamp with time zone) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.close_request(p_request_id bigint, p_outcome text, p_note text, p_now timestamp with time zone) IS 'Close a request as answered (linking the report, export or erasure that answered it), refused or withdrawn';
+CREATE FUNCTION gdpr.column_label(p_column name) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    SELECT pg_catalog.upper(pg_catalog.left(w, 1)) || pg_catalog.substr(w, 2)
+      FROM (SELECT pg_catalog.btrim(pg_catalog.replace(
+                       pg_catalog.regexp_replace(p_column::text, '_(id|at|no)$', ''), '_', ' ')) AS w) x
+$_$;
+ALTER FUNCTION gdpr.column_label(p_column name) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.column_label(p_column name) IS 'A readable fallback label for a column without one in the catalog (class_id -> Class)';
 CREATE FUNCTION gdpr.column_needs_basis(p_category text, p_sensitive boolean, p_sensitive_when name) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -2716,6 +2726,17 @@ CREATE FUNCTION gdpr.fk_edges() RETURNS TABLE(child oid, parent oid, child_colum
 $$;
 ALTER FUNCTION gdpr.fk_edges() OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.fk_edges() IS 'Foreign keys between tables (not partitions): the graph the catalog check walks';
+CREATE FUNCTION gdpr.forget_rectifications() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    DELETE FROM gdpr.rectification r
+     USING (SELECT DISTINCT e.kind, COALESCE(e.tenant, '') AS tenant, e.subject_key FROM erased e) e
+     WHERE r.kind = e.kind AND r.tenant = e.tenant AND r.subject_key = e.subject_key;
+    RETURN NULL;
+END $$;
+ALTER FUNCTION gdpr.forget_rectifications() OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.forget_subject(p_kind text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2876,6 +2897,9 @@ DECLARE
     v_rows json;
     v_counts integer[] := '{}';
     v_rowsets json[] := '{}';
+    v_time_zone text;
+    v_saved_time_zone text := current_setting('TimeZone');
+    v_result jsonb;
 BEGIN
     SELECT * INTO v_kind FROM gdpr.subject_kind WHERE kind = p_kind;
     IF NOT FOUND THEN
@@ -2920,6 +2944,10 @@ BEGIN
     PERFORM gdpr.require_one_subject(p_kind, p_subject_key, v_tenant, v_found);
     -- Evaluated once per call (performance-floor.md), the same function the masking views use.
     v_access := gdpr.sensitive_access_of(gdpr.caller(), v_kind.area);
+    -- Art. 12(1): times in the club's own time zone (ISO-8601 with its offset), not UTC;
+    -- the caller's setting is given back before returning
+    v_time_zone := gdpr.tenant_time_zone(v_subject_tenant);
+    PERFORM set_config('TimeZone', v_time_zone, true);
     v_cache := gdpr.insight_statements(p_kind);
     v_statements := v_cache.statements;
     v_metas := v_cache.metas;
@@ -2932,12 +2960,14 @@ BEGIN
     END LOOP;
     -- The document is assembled as json text and parsed into jsonb once: nesting
     -- jsonb values re-encodes them at every level, which costs more than the queries.
-    RETURN (
+    v_result := (
         WITH sections AS (
             SELECT u.o, u.m, u.c, u.r FROM unnest(v_metas, v_counts, v_rowsets) WITH ORDINALITY AS u(m, c, r, o)
         )
         SELECT (left(json_build_object(
             'subject', json_build_object('kind', v_kind.kind, 'key', v_key, 'tenant', v_subject_tenant,
+                                         'tenant_name', gdpr.tenant_name(v_subject_tenant),
+                                         'time_zone', v_time_zone,
                                          'anonymized_at', v_anonymized_at,
                                          -- Art. 18: processing restricted; Databeskyttelsesloven § 6: a child
                                          'restricted', gdpr.subject_restricted(p_kind, v_subject_tenant, v_key),
@@ -2952,7 +2982,7 @@ BEGIN
             'sensitive_access', v_access,
             -- Art. 15(1)(a)-(h): purposes, categories, recipients, retention, source, rights.
             'information', json_build_object(
-                'controller', v_subject_tenant,
+                'controller', COALESCE(gdpr.tenant_name(v_subject_tenant), v_subject_tenant),
                 'purposes', (SELECT json_agg(DISTINCT jsonb_build_object('purpose', s.m -> 'purpose',
                                                                           'legal_basis', s.m -> 'legal_basis'))
                                FROM sections s),
@@ -2974,18 +3004,23 @@ BEGIN
             'access_history', (SELECT COALESCE(json_agg(json_build_object(
                                    'date', h.day, 'action', h.action, 'purpose', h.purpose, 'format', h.format,
                                    'times', h.times) ORDER BY h.day, h.first), '[]')
-                                 FROM (SELECT (e.at AT TIME ZONE 'UTC')::date AS day, e.action, e.purpose,
+                                 FROM (SELECT (e.at AT TIME ZONE v_time_zone)::date AS day, e.action, e.purpose,
                                               e.details ->> 'format' AS format, count(*) AS times, min(e.id) AS first
                                          FROM gdpr.audit_event e
                                         WHERE e.kind = p_kind AND e.subject_key = v_key
                                           AND e.tenant IS NOT DISTINCT FROM v_subject_tenant
-                                        GROUP BY 1, 2, 3, 4) h)
+                                        GROUP BY 1, 2, 3, 4) h),
+            -- Art. 16: which of the subject's data was corrected, when; old values of
+            -- sensitive columns are not kept (gdpr.rectification.sql)
+            'rectifications', gdpr.subject_rectifications(p_kind, v_subject_tenant, v_key, v_access)
         )::text, -1)
         -- then one object per table: its header (a jsonb object, so its text ends in
         -- '}') extended with the row count and the rows
         || ', "sections": [' || COALESCE((SELECT string_agg(
                left(s.m::text, -1) || ', "count": ' || s.c || ', "rows": ' || s.r::text || '}', ', ' ORDER BY s.o)
                FROM sections s), '') || ']}')::jsonb);
+    PERFORM set_config('TimeZone', v_saved_time_zone, true);
+    RETURN v_result;
 END $_$;
 ALTER FUNCTION gdpr.insight_collect(p_kind text, p_subject_key text, p_tenant text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.insight_collect(p_kind text, p_subject_key text, p_tenant text) IS 'Internal: the insight report of one subject without its audit event (use gdpr.insight_report)';
@@ -3044,7 +3079,10 @@ BEGIN
         p_purpose,
         jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
-                                      'rows', v_report -> 'row_count'));
+                                      'rows', v_report -> 'row_count',
+                                      -- Art. 33 evidence: the caller's level, what it saw in clear
+                                      'sensitive_access', v_report -> 'sensitive_access',
+                                      'unmasked', gdpr.insight_unmasked(v_report)));
     RETURN v_report;
 END $$;
 ALTER FUNCTION gdpr.insight_report(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) OWNER TO pgdpr_owner;
@@ -3064,7 +3102,7 @@ CREATE FUNCTION gdpr.insight_rights() RETURNS jsonb
 $$;
 ALTER FUNCTION gdpr.insight_rights() OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.insight_rights() IS 'The data subject''s rights (GDPR Art. 15-21, 77), Danish and English';
-CREATE FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text DEFAULT NULL::text, p_purpose text DEFAULT 'data export'::text, p_format text DEFAULT 'csv'::text) RETURNS TABLE(section text, title_da text, title_en text, record integer, field text, label_da text, label_en text, value text)
+CREATE FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text DEFAULT NULL::text, p_purpose text DEFAULT 'data export'::text, p_format text DEFAULT 'csv'::text, p_provided_only boolean DEFAULT false) RETURNS TABLE(section text, title_da text, title_en text, record integer, field text, label_da text, label_en text, value text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3072,11 +3110,26 @@ DECLARE
     v_report jsonb;
 BEGIN
     v_report := gdpr.insight_collect(p_kind, p_subject_key, p_tenant);
+    -- Art. 20(4): another person's key (the staff member who wrote a note) is not the
+    -- subject's to take along; Art. 20(1): with p_provided_only, only the sections
+    -- whose declared source is the subject (gdpr.source_is_subject)
+    SELECT jsonb_set(v_report, '{sections}', COALESCE(jsonb_agg(
+               jsonb_set(s, '{columns}', (SELECT COALESCE(jsonb_agg(CASE WHEN (c ->> 'third_party')::boolean
+                                                   THEN c || '{"left_out": true}' ELSE c END ORDER BY cpos), '[]')
+                                            FROM jsonb_array_elements(s -> 'columns') WITH ORDINALITY AS col(c, cpos)))
+               ORDER BY spos), '[]'))
+      INTO v_report
+      FROM jsonb_array_elements(v_report -> 'sections') WITH ORDINALITY AS sec(s, spos)
+     WHERE NOT p_provided_only OR (s ->> 'provided_by_subject')::boolean;
     PERFORM gdpr.audit('export', p_kind, v_report #>> '{subject,tenant}', v_report #>> '{subject,key}',
         p_purpose,
         jsonb_build_object('format', left(p_format, 20),
                                       'sections', jsonb_array_length(v_report -> 'sections'),
-                                      'rows', v_report -> 'row_count'));
+                                      'rows', (SELECT COALESCE(sum((s ->> 'count')::integer), 0)
+                                                 FROM jsonb_array_elements(v_report -> 'sections') s),
+                                      'provided_only', p_provided_only,
+                                      'sensitive_access', v_report -> 'sensitive_access',
+                                      'unmasked', gdpr.insight_unmasked(v_report)));
     RETURN QUERY
         SELECT s ->> 'table', s ->> 'title_da', s ->> 'title_en', r.ord::integer,
                c ->> 'name', c ->> 'label_da', c ->> 'label_en',
@@ -3084,10 +3137,11 @@ BEGIN
           FROM jsonb_array_elements(v_report -> 'sections') WITH ORDINALITY AS sec(s, spos)
           CROSS JOIN LATERAL jsonb_array_elements(s -> 'rows') WITH ORDINALITY AS r(rec, ord)
           CROSS JOIN LATERAL jsonb_array_elements(s -> 'columns') WITH ORDINALITY AS col(c, cpos)
+         WHERE (c ->> 'left_out') IS NULL
          ORDER BY sec.spos, r.ord, col.cpos;
 END $$;
-ALTER FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) OWNER TO pgdpr_owner;
-COMMENT ON FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) IS 'Portable export (GDPR Art. 20): the insight report as (section, record, field, value) rows; writes one audit event';
+ALTER FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text, p_provided_only boolean) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text, p_provided_only boolean) IS 'Portable export (GDPR Art. 20): the insight report as (section, record, field, value) rows; writes one audit event';
 CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema name, table_name name, section_position integer, meta jsonb, statement text)
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3111,7 +3165,10 @@ CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema na
         SELECT d.table_schema, d.table_name, a.attnum, a.attname,
                pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_name,
                c.category, COALESCE(c.sensitive, false) AS sensitive, c.sensitive_when,
-               c.label_da, c.label_en,
+               -- Art. 12(1): every column has a label; one the catalog gave none reads as words
+               COALESCE(c.label_da, fk.label, gdpr.column_label(a.attname)) AS label_da,
+               COALESCE(c.label_en, fk.label, gdpr.column_label(a.attname)) AS label_en,
+               fk.ref_table, fk.other_subject,
                CASE
                    WHEN c.sensitive THEN pg_catalog.format(
                        'gdpr.render_sensitive(t.%I::text, $3) AS %I', a.attname, a.attname)
@@ -3123,6 +3180,11 @@ CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema na
                    -- (the caller controls the text: that comparison would be a guessing oracle)
                    WHEN c.category = 'free_text' THEN pg_catalog.format(
                        'gdpr.render_free_text(t.%I::text, $3) AS %I', a.attname, a.attname)
+                   -- a key of a named thing (the class, the court, the custom field) reads as
+                   -- its name, looked up in the same club (the foreign key includes the
+                   -- tenant column); the key itself when the thing has no name
+                   WHEN fk.name_expr IS NOT NULL THEN pg_catalog.format(
+                       'COALESCE(%s, t.%I::text) AS %I', fk.name_expr, a.attname, a.attname)
                    ELSE pg_catalog.format('t.%I', a.attname)
                END AS expr
           FROM declared d
@@ -3132,6 +3194,42 @@ CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema na
            AND a.attname IS DISTINCT FROM s.tenant_column  -- the club id is not the customer's data
           LEFT JOIN gdpr.catalog_column c
             ON c.table_schema = d.table_schema AND c.table_name = d.table_name AND c.column_name = a.attname
+          -- a foreign key through this column to another table's primary key, where that
+          -- table has a column called name or title: the name that stands for the key
+          LEFT JOIN LATERAL (
+                SELECT CASE WHEN nm.attname IS NOT NULL THEN
+                       pg_catalog.format('(SELECT r.%I::text FROM %s r WHERE %s)', nm.attname,
+                                         f.confrelid::pg_catalog.regclass,
+                                         (SELECT pg_catalog.string_agg(pg_catalog.format('r.%I OPERATOR(pg_catalog.=) t.%I',
+                                                     ra.attname, la.attname), ' AND ')
+                                            FROM ROWS FROM (pg_catalog.unnest(f.conkey), pg_catalog.unnest(f.confkey)) u(src, dst)
+                                            JOIN pg_catalog.pg_attribute la ON la.attrelid = f.conrelid AND la.attnum = u.src
+                                            JOIN pg_catalog.pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = u.dst))
+                       END AS name_expr,
+                       gdpr.column_label(a.attname) AS label,
+                       f.confrelid::pg_catalog.regclass::text AS ref_table,
+                       -- a key of another subject kind's person (the staff member who wrote
+                       -- a note): that person's data, not the subject's (Art. 20(4))
+                       EXISTS (SELECT FROM gdpr.subject_kind ok
+                                WHERE ok.kind <> s.kind
+                                  AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', ok.table_schema, ok.table_name))
+                                      = f.confrelid) AS other_subject
+                  FROM pg_catalog.pg_constraint f
+                  JOIN pg_catalog.pg_constraint pk ON pk.conrelid = f.confrelid AND pk.contype = 'p'
+                  LEFT JOIN LATERAL (
+                        SELECT na.attname FROM pg_catalog.pg_attribute na
+                         WHERE na.attrelid = f.confrelid AND na.attname IN ('name', 'title') AND NOT na.attisdropped
+                           -- only a table the engine may read (the catalog's schemas grant it)
+                           AND pg_catalog.has_column_privilege('pgdpr_owner', f.confrelid, na.attnum, 'SELECT')
+                         ORDER BY na.attname LIMIT 1) nm ON true
+                 WHERE f.conrelid = d.rel AND f.contype = 'f' AND a.attnum = ANY (f.conkey)
+                   AND a.attname IS DISTINCT FROM s.tenant_column
+                   AND f.confkey[pg_catalog.array_position(f.conkey, a.attnum)] = ANY (pk.conkey)
+                   AND (nm.attname IS NOT NULL OR EXISTS (
+                        SELECT FROM gdpr.subject_kind ok WHERE ok.kind <> s.kind
+                           AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', ok.table_schema, ok.table_name))
+                               = f.confrelid))
+                 ORDER BY nm.attname IS NULL, f.oid LIMIT 1) fk ON true
     ), ordering AS (
         -- rows in primary key order (without the tenant column), for a stable report
         SELECT d.table_schema, d.table_name,
@@ -3151,6 +3249,7 @@ CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema na
                'title_da', d.title_da, 'title_en', d.title_en,
                'purpose', d.purpose, 'legal_basis', d.legal_basis, 'retention', d.retention,
                'recipients', d.recipients, 'source', d.source,
+               'provided_by_subject', gdpr.source_is_subject(d.source),
                'categories', COALESCE((
                    SELECT pg_catalog.jsonb_agg(DISTINCT c.category) FROM cols c
                     WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name
@@ -3159,7 +3258,8 @@ CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema na
                    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                               'name', c.attname, 'type', c.type_name, 'category', c.category,
                               'sensitive', c.sensitive OR c.sensitive_when IS NOT NULL,
-                              'label_da', c.label_da, 'label_en', c.label_en) ORDER BY c.attnum)
+                              'label_da', c.label_da, 'label_en', c.label_en,
+                              'refers_to', c.ref_table, 'third_party', c.other_subject) ORDER BY c.attnum)
                      FROM cols c WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name)),
            pg_catalog.format(
                'SELECT pg_catalog.count(*)::integer, COALESCE(pg_catalog.json_agg(%s%s), ''[]'') '
@@ -3227,6 +3327,20 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.insight_statements(p_kind text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.insight_statements(p_kind text) IS 'Internal: the generated insight report statements of a subject kind (cached in gdpr.insight_statement)';
+CREATE FUNCTION gdpr.insight_unmasked(p_report jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE(jsonb_agg(DISTINCT (s ->> 'table') || '.' || (c ->> 'name')), '[]')
+      FROM jsonb_array_elements(p_report -> 'sections') AS sec(s)
+     CROSS JOIN LATERAL jsonb_array_elements(s -> 'columns') WITH ORDINALITY AS col(c, cpos)
+     WHERE p_report ->> 'sensitive_access' = 'allowed' AND (c ->> 'sensitive')::boolean
+       AND EXISTS (SELECT FROM jsonb_array_elements(s -> 'rows') AS r(rec)
+                    WHERE jsonb_typeof(r.rec -> (col.cpos - 1)::integer) IS DISTINCT FROM 'null'
+                      AND r.rec -> (col.cpos - 1)::integer IS NOT NULL)
+$$;
+ALTER FUNCTION gdpr.insight_unmasked(p_report jsonb) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.insight_unmasked(p_report jsonb) IS 'Internal: the sensitive columns a report showed in clear (names only), for its audit event';
 CREATE FUNCTION gdpr.install_erasure_guards(p_kind text DEFAULT NULL::text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4490,6 +4604,25 @@ BEGIN
 END $_$;
 ALTER FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) IS 'Record a consent; for a child under 13 the guardian who gives it must be named (Databeskyttelsesloven §6)';
+CREATE FUNCTION gdpr.record_rectification(p_schema name, p_table name, p_kind text, p_tenant text, p_subject_key text, p_columns name[], p_sensitive name[], p_old jsonb) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH written AS (
+        INSERT INTO gdpr.rectification (kind, tenant, subject_key, table_schema, table_name, column_name,
+                                        actor, login, sensitive, old_value)
+        SELECT p_kind, COALESCE(p_tenant, ''), p_subject_key, c.table_schema, c.table_name, c.column_name,
+               gdpr.caller(), SESSION_USER, c.column_name = ANY (p_sensitive),
+               CASE WHEN c.column_name = ANY (p_sensitive) THEN NULL
+                    WHEN c.category = 'free_text' THEN gdpr.render_free_text(p_old ->> c.column_name, 'not_allowed')
+                    ELSE p_old ->> c.column_name END
+          FROM gdpr.catalog_column c
+         WHERE c.table_schema = p_schema AND c.table_name = p_table AND c.column_name = ANY (p_columns)
+        RETURNING 1)
+    SELECT count(*)::integer FROM written
+$$;
+ALTER FUNCTION gdpr.record_rectification(p_schema name, p_table name, p_kind text, p_tenant text, p_subject_key text, p_columns name[], p_sensitive name[], p_old jsonb) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.record_rectification(p_schema name, p_table name, p_kind text, p_tenant text, p_subject_key text, p_columns name[], p_sensitive name[], p_old jsonb) IS 'Internal (gdpr.view_write): record corrected declared columns, no old value of sensitive ones';
 CREATE FUNCTION gdpr.redact(p_value json, p_pattern text) RETURNS json
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -6037,6 +6170,23 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) IS 'Access level (allowed, not_allowed, hidden) of a role to the sensitive columns of an area';
+CREATE FUNCTION gdpr.sensitive_disclosures(p_kind text, p_subject_key text, p_tenant text, p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(at timestamp with time zone, actor name, login name, path text, format text, columns text[])
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT e.at, e.actor, e.login,
+           CASE e.action WHEN 'insight_report' THEN 'report' WHEN 'export' THEN 'export' ELSE e.action END,
+           e.details ->> 'format',
+           ARRAY(SELECT pg_catalog.jsonb_array_elements_text(e.details -> 'unmasked') ORDER BY 1)
+      FROM gdpr.audit_event e
+     WHERE e.kind = p_kind AND e.subject_key = p_subject_key AND e.tenant IS NOT DISTINCT FROM p_tenant
+       AND e.action IN ('insight_report', 'export')
+       AND pg_catalog.jsonb_array_length(COALESCE(e.details -> 'unmasked', '[]')) > 0
+       AND (p_from IS NULL OR e.at >= p_from) AND (p_to IS NULL OR e.at < p_to)
+     ORDER BY e.at, e.id
+$$;
+ALTER FUNCTION gdpr.sensitive_disclosures(p_kind text, p_subject_key text, p_tenant text, p_from timestamp with time zone, p_to timestamp with time zone) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.sensitive_disclosures(p_kind text, p_subject_key text, p_tenant text, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Who was shown a subject''s sensitive values in clear through the report or the export, when, which columns (GDPR Art. 33 evidence; admins)';
 CREATE FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text DEFAULT NULL::text, p_dpo_contact text DEFAULT NULL::text, p_transfers text DEFAULT NULL::text, p_measures text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6211,6 +6361,14 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.show_rule(p_rule_id bigint) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.show_rule(p_rule_id bigint) IS 'One trigger rule as JSON';
+CREATE FUNCTION gdpr.source_is_subject(p_source text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+    SELECT COALESCE(p_source, 'the data subject') ~* '(^|[^a-zæøå])(the data subject|the customer|the member|the employee|kunden selv|medlemmet selv|medarbejderen selv|den registrerede)([^a-zæøå]|$)'
+$_$;
+ALTER FUNCTION gdpr.source_is_subject(p_source text) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.source_is_subject(p_source text) IS 'Whether a declared source is the data subject (GDPR Art. 20(1): data the subject provided)';
 CREATE FUNCTION gdpr.start_manual_run(p_rule_id bigint, p_now timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6367,6 +6525,30 @@ CREATE FUNCTION gdpr.subject_reach(p_root oid) RETURNS TABLE(table_oid oid, pare
 $$;
 ALTER FUNCTION gdpr.subject_reach(p_root oid) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.subject_reach(p_root oid) IS 'Tables reaching a subject root table through foreign keys, with the shortest path';
+CREATE FUNCTION gdpr.subject_rectifications(p_kind text, p_tenant text, p_subject_key text, p_access text) RETURNS json
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT COALESCE(json_agg(json_build_object(
+               'at', pg_catalog.to_char(r.changed_at AT TIME ZONE gdpr.tenant_time_zone(NULLIF(r.tenant, '')),
+                                        'YYYY-MM-DD HH24:MI'),
+               'table', pg_catalog.format('%I.%I', r.table_schema, r.table_name),
+               'title_da', t.title_da, 'title_en', t.title_en,
+               'column', r.column_name,
+               'label_da', COALESCE(c.label_da, gdpr.column_label(r.column_name)),
+               'label_en', COALESCE(c.label_en, gdpr.column_label(r.column_name)),
+               'sensitive', r.sensitive,
+               'old_value', CASE WHEN c.category = 'free_text' THEN gdpr.render_free_text(r.old_value, p_access)
+                                 ELSE r.old_value END)
+             ORDER BY r.changed_at, r.id), '[]')
+      FROM gdpr.rectification r
+      LEFT JOIN gdpr.catalog_table t ON t.table_schema = r.table_schema AND t.table_name = r.table_name
+      LEFT JOIN gdpr.catalog_column c ON c.table_schema = r.table_schema AND c.table_name = r.table_name
+           AND c.column_name = r.column_name
+     WHERE r.kind = p_kind AND r.tenant = COALESCE(p_tenant, '') AND r.subject_key = p_subject_key
+$$;
+ALTER FUNCTION gdpr.subject_rectifications(p_kind text, p_tenant text, p_subject_key text, p_access text) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.subject_rectifications(p_kind text, p_tenant text, p_subject_key text, p_access text) IS 'Internal (insight report): the corrections of one subject''s data, without who made them';
 CREATE FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone DEFAULT now()) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
@@ -6924,6 +7106,12 @@ BEGIN
                     v_schema, v_table, v_key_where)
                   USING v_old, v_new - (SELECT COALESCE(pg_catalog.array_agg(k), '{}') FROM pg_catalog.jsonb_object_keys(v_new) k
                                           WHERE k <> ALL (v_columns));
+                -- Art. 16: which declared column was corrected, when, by whom; no old
+                -- value of a sensitive one (gdpr.rectification.sql)
+                IF v_declared.kind IS NOT NULL AND v_subject_key IS NOT NULL THEN
+                    PERFORM gdpr.record_rectification(v_schema, v_table, v_declared.kind, v_subject_tenant,
+                                                      v_subject_key, v_columns, v_sensitive, v_old);
+                END IF;
             END IF;
             RETURN NEW;
         ELSE
@@ -7815,6 +8003,31 @@ ALTER TABLE gdpr.processing_restriction ALTER COLUMN id ADD GENERATED ALWAYS AS 
     NO MAXVALUE
     CACHE 1
 );
+CREATE TABLE gdpr.rectification (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    tenant text DEFAULT ''::text NOT NULL,
+    subject_key text NOT NULL,
+    table_schema name NOT NULL,
+    table_name name NOT NULL,
+    column_name name NOT NULL,
+    changed_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
+    actor name NOT NULL,
+    login name NOT NULL,
+    sensitive boolean NOT NULL,
+    old_value text,
+    CONSTRAINT rectification_check CHECK (((NOT sensitive) OR (old_value IS NULL)))
+);
+ALTER TABLE gdpr.rectification OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.rectification IS 'Corrections of declared columns through the views (GDPR Art. 16): column, time, role and login; old values of non-sensitive columns only; deleted when the subject is erased';
+ALTER TABLE gdpr.rectification ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME gdpr.rectification_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 CREATE TABLE gdpr.rule_action (
     name text NOT NULL,
     function text NOT NULL,
@@ -8088,6 +8301,8 @@ ALTER TABLE ONLY gdpr.outbox
     ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.processing_restriction
     ADD CONSTRAINT processing_restriction_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY gdpr.rectification
+    ADD CONSTRAINT rectification_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.rule_action
     ADD CONSTRAINT rule_action_pkey PRIMARY KEY (name);
 ALTER TABLE ONLY gdpr.rule_condition
@@ -8146,6 +8361,7 @@ CREATE INDEX legal_hold_subject ON gdpr.legal_hold USING btree (kind, tenant, su
 CREATE INDEX outbox_subject ON gdpr.outbox USING btree (kind, tenant, subject_key);
 CREATE INDEX outbox_unsent ON gdpr.outbox USING btree (tenant, id) WHERE (sent_at IS NULL);
 CREATE INDEX processing_restriction_active ON gdpr.processing_restriction USING btree (kind, tenant, subject_key) WHERE (lifted_at IS NULL);
+CREATE INDEX rectification_subject ON gdpr.rectification USING btree (kind, tenant, subject_key, changed_at);
 CREATE INDEX rule_due ON gdpr.rule USING btree (next_slot) WHERE (enabled AND (deleted_at IS NULL));
 CREATE INDEX rule_run_unfinished ON gdpr.rule_run USING btree (id) WHERE (finished_at IS NULL);
 CREATE INDEX rule_tenant ON gdpr.rule USING btree (tenant, id);
@@ -8191,6 +8407,7 @@ CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON gdpr.audit_event FOR E
 ALTER TABLE gdpr.audit_event ENABLE ALWAYS TRIGGER audit_event_no_truncate;
 CREATE TRIGGER catalog_column_requires_basis BEFORE INSERT OR UPDATE ON gdpr.catalog_column FOR EACH ROW EXECUTE FUNCTION gdpr.require_column_basis();
 CREATE TRIGGER erasure_ledger_forget_notes AFTER INSERT ON gdpr.erasure_ledger REFERENCING NEW TABLE AS erased FOR EACH STATEMENT EXECUTE FUNCTION gdpr.forget_subject_notes();
+CREATE TRIGGER erasure_ledger_forget_rectifications AFTER INSERT ON gdpr.erasure_ledger REFERENCING NEW TABLE AS erased FOR EACH STATEMENT EXECUTE FUNCTION gdpr.forget_rectifications();
 CREATE TRIGGER outbox_respects_restriction BEFORE INSERT ON gdpr.outbox FOR EACH ROW EXECUTE FUNCTION gdpr.outbox_respects_restriction();
 ALTER TABLE ONLY club.account_movements
     ADD CONSTRAINT account_movements_club_id_customer_id_fkey FOREIGN KEY (club_id, customer_id) REFERENCES club.customers(club_id, id);
@@ -8616,6 +8833,7 @@ GRANT ALL ON FUNCTION gdpr.extend_request(p_request_id bigint, p_months integer,
 REVOKE ALL ON FUNCTION gdpr.fk_edges() FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.fk_edges() TO pgdpr_admin;
 GRANT ALL ON FUNCTION gdpr.fk_edges() TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.forget_rectifications() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.forget_subject(p_kind text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.forget_subject(p_kind text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.forget_subject_notes() FROM PUBLIC;
@@ -8635,11 +8853,12 @@ REVOKE ALL ON FUNCTION gdpr.insight_fingerprint(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.insight_report(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.insight_report(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.insight_report(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) TO pgdpr_admin;
-REVOKE ALL ON FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) FROM PUBLIC;
-GRANT ALL ON FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) TO pgdpr_staff;
-GRANT ALL ON FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text, p_provided_only boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text, p_provided_only boolean) TO pgdpr_staff;
+GRANT ALL ON FUNCTION gdpr.insight_rows(p_kind text, p_subject_key text, p_tenant text, p_purpose text, p_format text, p_provided_only boolean) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.insight_sections(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.insight_statements(p_kind text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.insight_unmasked(p_report jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.install_erasure_guards(p_kind text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.install_erasure_guards(p_kind text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.install_salt() FROM PUBLIC;
@@ -8702,6 +8921,7 @@ GRANT ALL ON FUNCTION gdpr.prune_catalog(p_kinds text[], p_tables text[], p_colu
 REVOKE ALL ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.record_consent(p_kind text, p_subject_key text, p_consent_type text, p_guardian text, p_tenant text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.record_rectification(p_schema name, p_table name, p_kind text, p_tenant text, p_subject_key text, p_columns name[], p_sensitive name[], p_old jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.redact_note(p_text text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.redact_note(p_text text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.redact_note(p_text text) TO pgdpr_admin;
@@ -8830,6 +9050,8 @@ REVOKE ALL ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) FROM P
 GRANT ALL ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) TO pgdpr_admin;
 GRANT ALL ON FUNCTION gdpr.sensitive_access_of(p_role name, p_area text) TO pgdpr_support;
+REVOKE ALL ON FUNCTION gdpr.sensitive_disclosures(p_kind text, p_subject_key text, p_tenant text, p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.sensitive_disclosures(p_kind text, p_subject_key text, p_tenant text, p_from timestamp with time zone, p_to timestamp with time zone) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.set_controller_details(p_tenant text, p_name text, p_contact text, p_dpo_name text, p_dpo_contact text, p_transfers text, p_measures text) TO pgdpr_admin;
@@ -8859,6 +9081,7 @@ REVOKE ALL ON FUNCTION gdpr.subject_erased(p_kind text, p_tenant text, p_subject
 REVOKE ALL ON FUNCTION gdpr.subject_notes(p_topics text[], p_ref_id bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.subject_reach(p_root oid) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.subject_reach(p_root oid) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.subject_rectifications(p_kind text, p_tenant text, p_subject_key text, p_access text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone) TO pgdpr_owner;
 GRANT ALL ON FUNCTION gdpr.subject_restricted(p_kind text, p_tenant text, p_subject_key text, p_at timestamp with time zone) TO pgdpr_admin;
@@ -8992,6 +9215,7 @@ GRANT SELECT ON TABLE gdpr.not_personal TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.outbox TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.processing_restriction TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.processing_restriction TO pgdpr_view_owner;
+GRANT SELECT ON TABLE gdpr.rectification TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.rule_action TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.rule_condition TO pgdpr_admin;
 GRANT SELECT ON TABLE gdpr.rule_run TO pgdpr_admin;
