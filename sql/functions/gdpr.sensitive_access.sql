@@ -98,17 +98,16 @@ COMMENT ON FUNCTION gdpr.sensitive_access(text) IS
 
 -- How a sensitive value reads at an access level. Inlinable (plain SQL, no SET):
 -- callers compute the access once per query and pass it in, as a sub-select that
--- PostgreSQL turns into an InitPlan. p_access is named once: an argument holding a
--- sub-select is not inlined where its parameter is used twice (a simple CASE would
--- name it once, but looks its "=" up by name: see the search_path note in
--- gdpr.identity.sql).
+-- PostgreSQL turns into an InitPlan. A SQL-standard body (RETURN ...): it is parsed
+-- when the function is created, with the installer's search_path, and stored with
+-- its operators resolved, so a caller's own "=" earlier in its search_path changes
+-- nothing when the function is inlined into a view; and p_access is named once (a
+-- simple CASE), which keeps the inlining when the argument is a sub-select.
 CREATE OR REPLACE FUNCTION gdpr.render_sensitive(p_value pg_catalog.text, p_access pg_catalog.text)
 RETURNS pg_catalog.text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT (ARRAY[p_value, NULL::pg_catalog.text,
-                  CASE WHEN p_value IS NULL THEN NULL::pg_catalog.text ELSE 'kræver login' END])
-           [COALESCE(pg_catalog.array_position('{allowed,hidden}'::pg_catalog.text[], p_access), 3)]
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE p_access WHEN 'allowed' THEN p_value WHEN 'hidden' THEN NULL::pg_catalog.text
+                     ELSE CASE WHEN p_value IS NULL THEN NULL::pg_catalog.text ELSE 'kræver login' END END;
 COMMENT ON FUNCTION gdpr.render_sensitive(text, text) IS
     'A sensitive value as a caller at the given access level reads it: the value, ''kræver login'' or NULL';
 
@@ -222,15 +221,15 @@ $$;
 COMMENT ON FUNCTION gdpr.masked_number_pattern() IS
     'Regular expression of the CPR- and account-shaped numbers masked in free text';
 
--- Free text as a caller at an access level reads it. Inlinable; the regular
--- expression runs only for callers without the right. The same function renders
--- free text in the views, the insight report, the export and the audit notes.
+-- Free text as a caller at an access level reads it. Inlinable, with a SQL-standard
+-- body like gdpr.render_sensitive; the regular expression runs only for callers
+-- without the right. The same function renders free text in the views, the insight
+-- report, the export, the audit notes and the legal-hold reasons.
 CREATE OR REPLACE FUNCTION gdpr.render_free_text(p_value pg_catalog.text, p_access pg_catalog.text)
 RETURNS pg_catalog.text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN p_access OPERATOR(pg_catalog.=) 'allowed' OR p_value IS NULL THEN p_value
-                ELSE pg_catalog.regexp_replace(p_value, gdpr.masked_number_pattern(),
-                         CASE WHEN p_access OPERATOR(pg_catalog.=) 'hidden' THEN '' ELSE 'kræver login' END, 'g') END
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE p_access WHEN 'allowed' THEN p_value
+                     WHEN 'hidden' THEN pg_catalog.regexp_replace(p_value, gdpr.masked_number_pattern(), '', 'g')
+                     ELSE pg_catalog.regexp_replace(p_value, gdpr.masked_number_pattern(), 'kræver login', 'g') END;
 COMMENT ON FUNCTION gdpr.render_free_text(text, text) IS
     'Free text as a caller at the given access level reads it: CPR- and account-shaped numbers masked unless allowed';

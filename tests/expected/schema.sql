@@ -4917,20 +4917,12 @@ ALTER FUNCTION gdpr.register_condition(p_name text, p_function regproc, p_descri
 COMMENT ON FUNCTION gdpr.register_condition(p_name text, p_function regproc, p_description text, p_params jsonb, p_subject_table text) IS 'Register (or replace) a named rule condition: a function (p_alias, p_params, p_params_ref) -> SQL predicate';
 CREATE FUNCTION gdpr.render_free_text(p_value text, p_access text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT CASE WHEN p_access OPERATOR(pg_catalog.=) 'allowed' OR p_value IS NULL THEN p_value
-                ELSE pg_catalog.regexp_replace(p_value, gdpr.masked_number_pattern(),
-                         CASE WHEN p_access OPERATOR(pg_catalog.=) 'hidden' THEN '' ELSE 'kræver login' END, 'g') END
-$$;
+    RETURN CASE p_access WHEN 'allowed'::text THEN p_value WHEN 'hidden'::text THEN regexp_replace(p_value, gdpr.masked_number_pattern(), ''::text, 'g'::text) ELSE regexp_replace(p_value, gdpr.masked_number_pattern(), 'kræver login'::text, 'g'::text) END;
 ALTER FUNCTION gdpr.render_free_text(p_value text, p_access text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.render_free_text(p_value text, p_access text) IS 'Free text as a caller at the given access level reads it: CPR- and account-shaped numbers masked unless allowed';
 CREATE FUNCTION gdpr.render_sensitive(p_value text, p_access text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT (ARRAY[p_value, NULL::pg_catalog.text,
-                  CASE WHEN p_value IS NULL THEN NULL::pg_catalog.text ELSE 'kræver login' END])
-           [COALESCE(pg_catalog.array_position('{allowed,hidden}'::pg_catalog.text[], p_access), 3)]
-$$;
+    RETURN CASE p_access WHEN 'allowed'::text THEN p_value WHEN 'hidden'::text THEN NULL::text ELSE CASE WHEN (p_value IS NULL) THEN NULL::text ELSE 'kræver login'::text END END;
 ALTER FUNCTION gdpr.render_sensitive(p_value text, p_access text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.render_sensitive(p_value text, p_access text) IS 'A sensitive value as a caller at the given access level reads it: the value, ''kræver login'' or NULL';
 CREATE FUNCTION gdpr.request_answering_actions(p_type text) RETURNS text[]
