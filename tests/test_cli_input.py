@@ -125,3 +125,11 @@ def test_rules_create_refuses_a_club_that_does_not_exist(run_cli):
 def test_catalog_check_refuses_a_system_or_missing_schema(run_cli, schema):
     result = run_cli("catalog", "check", "--schema", schema)
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_demo_seed_counts_the_rows_each_club_adds(run_cli):
+    """160,000 customers in 1,000 clubs: each count under its limit, but about 10.5
+    million rows with the 2.5 million the clubs add."""
+    result = run_cli("demo", "seed", "--clubs", "1000", "--customers", "160000")
+    assert result.exit_code == 1 and "--force" in result.output and "rows" in result.output
+    assert len(result.output.strip().splitlines()) == 1

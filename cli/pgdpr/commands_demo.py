@@ -25,6 +25,10 @@ HEAVY_CUSTOMER = 8
 # larger load takes minutes and gigabytes (docs/demo-data.md).
 SEED_LIMIT_CUSTOMERS = 200_000
 SEED_LIMIT_CLUBS = 1_000
+# rows a load writes, roughly: each customer about 50 linked rows, each club about
+# 2,500 of its own (classes, resources, custom fields); the limit is on their sum
+ROWS_PER_CUSTOMER, ROWS_PER_CLUB = 50, 2_550
+SEED_LIMIT_ROWS = SEED_LIMIT_CUSTOMERS * ROWS_PER_CUSTOMER
 
 # Staff of every demo club, so the rights commands have something to show: groups
 # (NOLOGIN roles, named per club: roles are shared by every database of a server)
@@ -196,10 +200,12 @@ def demo_group(click_ctx: click.Context, output_format: str) -> None:
 def seed_command(ctx, clubs: int, customers: int, seed_value: int, anchor, bulk, force: bool,
                  output_format: str) -> None:
     """Add realistic Danish demo data (Faker da_DK) to the club schema, loaded with COPY and SQL."""
-    if not force and (customers > SEED_LIMIT_CUSTOMERS or clubs > SEED_LIMIT_CLUBS):
-        raise PgdprError(f"demo seed loads at most {SEED_LIMIT_CUSTOMERS:,} customers and {SEED_LIMIT_CLUBS:,} "
-                         f"clubs at a time (about 50 rows per customer); add --force to load "
-                         f"{customers:,} customers in {clubs:,} clubs")
+    rows = customers * ROWS_PER_CUSTOMER + clubs * ROWS_PER_CLUB
+    if not force and (customers > SEED_LIMIT_CUSTOMERS or clubs > SEED_LIMIT_CLUBS or rows > SEED_LIMIT_ROWS):
+        raise PgdprError(f"demo seed loads at most {SEED_LIMIT_CUSTOMERS:,} customers, {SEED_LIMIT_CLUBS:,} clubs "
+                         f"and about {SEED_LIMIT_ROWS:,} rows at a time (about {ROWS_PER_CUSTOMER} rows per "
+                         f"customer and {ROWS_PER_CLUB:,} per club); add --force to load {customers:,} customers "
+                         f"in {clubs:,} clubs (about {rows:,} rows)")
     conn = ctx.connect()
     progress = Progress("demo seed", enabled=output_format != "json")
     report = run_seed(conn, clubs=clubs, customers=customers, seed=seed_value,
