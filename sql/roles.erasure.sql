@@ -1,4 +1,4 @@
--- The erasure right (GDPR Art. 17, seed S3): a NOLOGIN group role whose members may
+-- The erasure right (GDPR Art. 17, docs/erasure.md): a NOLOGIN group role whose members may
 -- call gdpr.anonymize / gdpr.anonymize_many and clear legal holds. A staff role is
 -- granted it on top of its club role; it is a member of nothing itself.
 DO $$

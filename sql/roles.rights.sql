@@ -1,4 +1,4 @@
--- Roles of the rights model (seed S6, S7, S9). Cluster-wide, created only if missing.
+-- Roles of the rights model (docs/rights.md). Cluster-wide, created only if missing.
 --   pgdpr_support     the vendor's support staff (their login roles are members). NOLOGIN.
 --                     Sees no club's rows unless the club granted time-limited access
 --                     (gdpr.grant_support_access), and never a sensitive value.

@@ -1,4 +1,4 @@
--- A small web shop: the second schema pgdpr has never seen (issue 7). It proves the
+-- A small web shop: the second schema pgdpr has never seen. It proves the
 -- engine is generic: discover, check, insight report, anonymise and verify_erased
 -- work on it from its reviewed catalog.toml with no engine change. It has the shapes
 -- that make real schemas hard:

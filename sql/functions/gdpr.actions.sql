@@ -1,4 +1,4 @@
--- Actions of trigger rules (seed S4: "WHAT happens"). An action is a function applied
+-- Actions of trigger rules (docs/rules.md: "WHAT happens"). An action is a function applied
 -- to one batch of subject keys, set-based:
 --   f(p_rule_id bigint, p_run_id bigint, p_kind text, p_tenant text,
 --     p_subject_keys text[], p_params jsonb) RETURNS TABLE (subject_key text, outcome text, detail jsonb)
@@ -10,7 +10,7 @@
 -- erases = true: the rule functions then let only admins and members of
 -- pgdpr_erasure put it in a rule, enable or run it.
 
--- anonymise: the set form of the erasure (GDPR Art. 17, seed S3), gdpr.anonymize_many.
+-- anonymise: the set form of the erasure (GDPR Art. 17, docs/erasure.md), gdpr.anonymize_many.
 -- Rules run with their author's rights: the caller (the ticker, or whoever runs the
 -- rule by hand) and the rule's author must both hold the erasure right, checked here
 -- too, so that an erasing function registered under a name marked non-erasing still

@@ -1,4 +1,4 @@
--- The record of processing activities (GDPR Art. 30; seed S10 "Compliance report":
+-- The record of processing activities (GDPR Art. 30; docs/compliance.md "Compliance report":
 -- a club must be able to show what data it keeps, where, why and for how long).
 -- Built from the catalog and the live database, never typed by hand: the purposes,
 -- categories, recipients and retention come from gdpr.catalog_table/catalog_column,
@@ -178,7 +178,7 @@ BEGIN
             'events', (SELECT count(*) FROM gdpr.audit_event e WHERE v_tenant IS NULL OR e.tenant = v_tenant),
             'first_event_at', (SELECT min(e.at) FROM gdpr.audit_event e WHERE v_tenant IS NULL OR e.tenant = v_tenant)));
 
-    -- Staff groups and their right to see sensitive values (rights: seed S6, S12).
+    -- Staff groups and their right to see sensitive values (rights: docs/rights.md).
     IF to_regclass('gdpr.group_right') IS NOT NULL AND to_regclass('gdpr.staff_group') IS NOT NULL THEN
         SELECT jsonb_build_object('installed', true, 'groups', COALESCE(jsonb_agg(jsonb_build_object(
                    'group', g.group_role, 'tenant', g.tenant, 'area', r.area,
@@ -194,7 +194,7 @@ BEGIN
     END IF;
     v_security := v_security || jsonb_build_object('group_rights', v_section);
 
-    -- Trigger rules that act on subjects, their schedule and their last run (seed S4).
+    -- Trigger rules that act on subjects, their schedule and their last run (docs/rules.md).
     IF to_regclass('gdpr.rule') IS NOT NULL AND to_regclass('gdpr.rule_run') IS NOT NULL THEN
         SELECT jsonb_build_object('installed', true, 'rules', COALESCE(jsonb_agg(jsonb_build_object(
                    'id', r.id, 'tenant', r.tenant, 'kind', r.kind, 'description', r.description,

@@ -1,5 +1,5 @@
--- Conditions of trigger rules (seed S4: "ONLY IF the customer can be anonymised"),
--- and the built-in safety of the club schema's customers (seed S5 and the guide:
+-- Conditions of trigger rules (docs/rules.md: "ONLY IF the customer can be anonymised"),
+-- and the built-in safety of the club schema's customers (docs/erasure.md and the guide:
 -- never a customer with debt or a coming booking). A condition is a function that
 -- builds a boolean SQL expression over the subject row; the engine ANDs them into
 -- one set-based query (NOT EXISTS anti-joins on the (club_id, customer_id, time)

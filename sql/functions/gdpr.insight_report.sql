@@ -1,14 +1,14 @@
--- The Data Insight Report (seed S1, GDPR Art. 15) and its tabular form for the
--- portable export (seed S2, GDPR Art. 20): everything the catalog says is held on
+-- The Data Insight Report (docs/insight-report.md, GDPR Art. 15) and its tabular form for the
+-- portable export (docs/insight-report.md, GDPR Art. 20): everything the catalog says is held on
 -- one subject, with the information Art. 15(1)(a)-(h) requires beside the data.
 --
 -- Generic: every statement is generated from the catalog (gdpr.catalog_table,
 -- gdpr.catalog_column, gdpr.subject_filter), identifiers quoted with format('%I'),
 -- values passed as parameters. One set-based query per declared table.
 --
--- Sensitive columns (seed S7) go through gdpr.render_sensitive() with the caller's
+-- Sensitive columns (docs/rights.md) go through gdpr.render_sensitive() with the caller's
 -- access level computed once per call: the same rendering the masking views use.
--- Tenant isolation (seed S9): an unknown subject, another club's subject and a
+-- Tenant isolation (docs/rights.md): an unknown subject, another club's subject and a
 -- malformed key all give the same error, so nothing can probe other clubs.
 
 -- Whether a table's declared source is the data subject (Art. 20(1): the data "they
@@ -362,7 +362,7 @@ BEGIN
                                          -- Art. 18: processing restricted; Databeskyttelsesloven § 6: a child
                                          'restricted', gdpr.subject_restricted(p_kind, v_subject_tenant, v_key),
                                          'age_band', gdpr.subject_age_band(p_kind, v_subject_tenant, v_key)),
-            -- "anonymised on ..., what is still kept" (seed S3)
+            -- "anonymised on ..., what is still kept" (docs/erasure.md)
             'anonymized', CASE WHEN v_anonymized_at IS NOT NULL THEN json_build_object(
                 'at', v_anonymized_at,
                 'kept', COALESCE((SELECT json_agg(json_build_object(
@@ -436,7 +436,7 @@ REVOKE ALL ON FUNCTION gdpr.insight_unmasked(jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.insight_unmasked(jsonb) IS
     'Internal: the sensitive columns a report showed in clear (names only), for its audit event';
 
--- The Data Insight Report (seed S1, Art. 15): one call a DBA can run in psql.
+-- The Data Insight Report (docs/insight-report.md, Art. 15): one call a DBA can run in psql.
 CREATE OR REPLACE FUNCTION gdpr.insight_report(
     p_kind text, p_subject_key text, p_tenant text DEFAULT NULL,
     p_purpose text DEFAULT 'insight report', p_format text DEFAULT 'json')
@@ -463,7 +463,7 @@ COMMENT ON FUNCTION gdpr.insight_report(text, text, text, text, text) IS
     'Data Insight Report (GDPR Art. 15): all data held on one subject, the Art. 15(1) information and its '
     'access history, sensitive values rendered for the caller; writes one audit event';
 
--- The portable form (seed S2, Art. 20): one row per field of every record.
+-- The portable form (docs/insight-report.md, Art. 20): one row per field of every record.
 CREATE OR REPLACE FUNCTION gdpr.insight_rows(
     p_kind text, p_subject_key text, p_tenant text DEFAULT NULL,
     p_purpose text DEFAULT 'data export', p_format text DEFAULT 'csv', p_provided_only boolean DEFAULT false)

@@ -1,4 +1,4 @@
--- The erasure ledger and backups (seed S8: "whoever restores a backup must erase the
+-- The erasure ledger and backups (docs/erasure.md: "whoever restores a backup must erase the
 -- recently erased customers again themselves, and nothing warns them"). The ledger
 -- holds no personal data (kind, club, subject key, time, actor or rule), so it can
 -- be exported and kept outside the database; after a restore, replaying it re-applies

@@ -1,4 +1,4 @@
--- Legal holds (seed S5, "Deaktivering af anonymisering"; GDPR Art. 17(3)(b)/(e):
+-- Legal holds (docs/erasure.md, "Deaktivering af anonymisering"; GDPR Art. 17(3)(b)/(e):
 -- erasure does not apply where the data is needed for a legal obligation or legal
 -- claims): a debt, doping or litigation case keeps a subject from being erased. A
 -- rule never anonymises a held subject; a manual anonymisation is refused unless
@@ -52,7 +52,7 @@ REVOKE ALL ON FUNCTION gdpr.set_legal_hold(text, text, text, text, timestamptz, 
 GRANT EXECUTE ON FUNCTION gdpr.set_legal_hold(text, text, text, text, timestamptz, text)
     TO pgdpr_staff, pgdpr_erasure, pgdpr_admin;
 COMMENT ON FUNCTION gdpr.set_legal_hold(text, text, text, text, timestamptz, text) IS
-    'Keep a subject from being erased (seed S5): debt, doping, litigation or other, optionally until a time';
+    'Keep a subject from being erased (docs/erasure.md): debt, doping, litigation or other, optionally until a time';
 
 -- Clearing a hold makes the subject erasable again: the erasure right is needed.
 CREATE OR REPLACE FUNCTION gdpr.clear_legal_hold(p_hold_id bigint) RETURNS void

@@ -1,4 +1,4 @@
--- Staff groups, rights and the vendor's support access (seed S6, S7, S9, S12).
+-- Staff groups, rights and the vendor's support access (docs/rights.md).
 --
 -- A staff group is a NOLOGIN PostgreSQL role, member of its club's tenant role and
 -- of pgdpr_staff; a staff login role (or the role a pooled backend switches to with

@@ -1,4 +1,4 @@
--- Trigger rules (seed S4 "automatic anonymisation", S5 "deactivate anonymisation";
+-- Trigger rules (docs/rules.md "automatic anonymisation", docs/erasure.md "deactivate anonymisation";
 -- GDPR Art. 5(1)(e) storage limitation): rules as rows per tenant (club), with
 -- named conditions and actions from the registries (gdpr.conditions.sql,
 -- gdpr.actions.sql), a schedule (gdpr.schedule.sql) and run history. Every change
@@ -39,7 +39,7 @@ BEGIN
     RETURN v_m[2]::integer;
 END $$;
 
--- Who may erase through a rule (F1 of the security review): an erasing action (registry
+-- Who may erase through a rule: an erasing action (registry
 -- flag rule_action.erases) runs inside SECURITY DEFINER code as pgdpr_owner, so the
 -- EXECUTE grant of gdpr.anonymize_many (pgdpr_erasure, pgdpr_admin) is never checked
 -- there. The rule functions check it themselves: a superuser, an admin or a member of
@@ -129,7 +129,7 @@ CREATE OR REPLACE FUNCTION gdpr.rule_staff_max_per_run() RETURNS integer
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$ SELECT 1000 $$;
 
 -- A registered condition, action or safety function, if it may run inside the
--- engine's SECURITY DEFINER code (F4a of the security review): it must exist with the
+-- engine's SECURITY DEFINER code: it must exist with the
 -- contract's signature and be owned by pgdpr_owner or a superuser, so that only a
 -- superuser decides what runs as pgdpr_owner (an admin who could register his own
 -- function would run it as pgdpr_owner, with BYPASSRLS and the audit table). Checked
@@ -571,7 +571,7 @@ BEGIN
         v_kind.key_column, CASE WHEN p_rule.frequency_days IS NULL THEN ''
                                 ELSE format(' AND f.fired_at > $2 - make_interval(days => %s)', p_rule.frequency_days) END);
     -- built-in safety (not configurable), at the real now(), never at the run's $2
-    -- (which an admin may move): active legal holds (seed S5) ...
+    -- (which an admin may move): active legal holds (docs/erasure.md) ...
     IF to_regclass('gdpr.legal_hold') IS NOT NULL THEN
         v_safety := v_safety || jsonb_build_object('legal_hold', format(
             'NOT EXISTS (SELECT FROM gdpr.legal_hold h WHERE h.kind = %L%s AND h.subject_key = s.%I::text'
@@ -1044,11 +1044,11 @@ END $$;
 GRANT SELECT ON gdpr.rule, gdpr.rule_run, gdpr.rule_subject, gdpr.rule_condition, gdpr.rule_action,
       gdpr.rule_safety, gdpr.outbox, gdpr.ticker TO pgdpr_admin;
 -- The registries change only through gdpr.register_condition / gdpr.register_action,
--- which accept functions owned by pgdpr_owner or a superuser (F4a): no direct writes.
+-- which accept functions owned by pgdpr_owner or a superuser: no direct writes.
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON gdpr.rule_condition, gdpr.rule_action, gdpr.rule_safety FROM pgdpr_admin;
 
 COMMENT ON FUNCTION gdpr.create_rule(text, text, text, text, jsonb, jsonb, integer, text, text, boolean) IS
-    'Create a trigger rule (seed S4): club, name, schedule, frequency, conditions, actions, per-run cap; audited';
+    'Create a trigger rule (docs/rules.md): club, name, schedule, frequency, conditions, actions, per-run cap; audited';
 COMMENT ON FUNCTION gdpr.change_rule(bigint, text, text, text, jsonb, jsonb, integer, text) IS
     'Change a trigger rule (NULL keeps a setting); audited';
 COMMENT ON FUNCTION gdpr.enable_rule(bigint) IS 'Enable a trigger rule (from the next slot on); audited';

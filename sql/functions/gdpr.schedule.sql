@@ -1,4 +1,4 @@
--- Schedules of trigger rules (seed S4: "WHEN it runs, e.g. daily at 08:00"):
+-- Schedules of trigger rules (docs/rules.md: "WHEN it runs, e.g. daily at 08:00"):
 -- daily, weekly, monthly or 5-field cron, evaluated in the rule's time zone in SQL
 -- (Debian's pg_cron 1.4 has no cron.timezone; pg_cron only calls gdpr.tick() every
 -- minute). A slot is a local wall-clock time turned into an instant with AT TIME

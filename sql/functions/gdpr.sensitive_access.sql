@@ -1,11 +1,11 @@
--- "View sensitive information" (seed S6, S7): one rendering of sensitive values,
+-- "View sensitive information" (docs/rights.md): one rendering of sensitive values,
 -- shared by the masking views, the insight report and the export, so every path
 -- shows a caller the same thing: the value, 'kræver login', or nothing.
 --
 -- Rights are per staff group and area (gdpr.group_right); a role's level is the most
 -- permissive of its groups' (allowed > not_allowed > hidden), not_allowed without a
 -- group. A superuser or the database owner reads every value; the vendor's support
--- role never does (seed S7: the vendor's own staff are blocked by default).
+-- role never does (docs/rights.md: the vendor's own staff are blocked by default).
 --
 -- Cost: the views evaluate the level ONCE per query as an uncorrelated scalar
 -- subquery, (SELECT gdpr.sensitive_access('customers')), which PostgreSQL turns into
@@ -71,7 +71,7 @@ BEGIN
         RETURN 'allowed';
     END IF;
     IF pg_catalog.pg_has_role(v_role, 'pgdpr_support', 'MEMBER') THEN
-        RETURN 'not_allowed';  -- the vendor never reads a sensitive value (seed S7)
+        RETURN 'not_allowed';  -- the vendor never reads a sensitive value (docs/rights.md)
     END IF;
     SELECT pg_catalog.max(CASE COALESCE(gr.view_sensitive, 'not_allowed')
                           WHEN 'allowed' THEN 3 WHEN 'not_allowed' THEN 2 ELSE 1 END)
@@ -186,7 +186,7 @@ COMMENT ON FUNCTION gdpr.support_tenants(name) IS
 
 -- Free text (log lines, notes: catalog category free_text) is not sensitive as a
 -- whole, but staff write CPR and bank account numbers into it ("ringede om CPR
--- 0101701234"): seed S7 locks a CPR "wherever it is shown". A caller without the
+-- 0101701234"): docs/rights.md locks a CPR "wherever it is shown". A caller without the
 -- right reads every number SHAPED like one as 'kræver login' (hidden: removed),
 -- whoever's it is: the text is never compared with the subject's own values, since
 -- a caller who can write the text could then test guesses by reading it back.

@@ -1,6 +1,6 @@
--- The tenants (clubs: the data controllers, seed S9) as the catalog declares them:
+-- The tenants (clubs: the data controllers, docs/rights.md) as the catalog declares them:
 -- their display name for the record of processing (Art. 30) and their time zone for
--- the rules' schedules (seed S4). Engine functions ask here, never name a table.
+-- the rules' schedules (docs/rules.md). Engine functions ask here, never name a table.
 
 CREATE OR REPLACE FUNCTION gdpr.declare_tenant(
     p_schema name, p_table name, p_key name,

@@ -1,4 +1,4 @@
--- The generated protected views (design.md, "Security model"; seed S6, S7, S9).
+-- The generated protected views (design.md, "Security model"; docs/rights.md).
 --
 -- gdpr.refresh_views() builds, from the catalog, one view <schema>_app.<table> (the
 -- club schema: club_app) for every declared table and for every other table of that

@@ -1,4 +1,4 @@
--- Grants of the rights model (seed S6, S7, S12). The row policies and the views'
+-- Grants of the rights model (docs/rights.md). The row policies and the views'
 -- grants are generated from the catalog by gdpr.refresh_views(), which `pgdpr
 -- migrate` runs after this folder.
 

@@ -1205,7 +1205,7 @@ BEGIN
                                       AND g.tgenabled <> 'D'),
             'events', (SELECT count(*) FROM gdpr.audit_event e WHERE v_tenant IS NULL OR e.tenant = v_tenant),
             'first_event_at', (SELECT min(e.at) FROM gdpr.audit_event e WHERE v_tenant IS NULL OR e.tenant = v_tenant)));
-    -- Staff groups and their right to see sensitive values (rights: seed S6, S12).
+    -- Staff groups and their right to see sensitive values (rights: docs/rights.md).
     IF to_regclass('gdpr.group_right') IS NOT NULL AND to_regclass('gdpr.staff_group') IS NOT NULL THEN
         SELECT jsonb_build_object('installed', true, 'groups', COALESCE(jsonb_agg(jsonb_build_object(
                    'group', g.group_role, 'tenant', g.tenant, 'area', r.area,
@@ -1220,7 +1220,7 @@ BEGIN
         v_section := jsonb_build_object('installed', false, 'groups', '[]'::jsonb);
     END IF;
     v_security := v_security || jsonb_build_object('group_rights', v_section);
-    -- Trigger rules that act on subjects, their schedule and their last run (seed S4).
+    -- Trigger rules that act on subjects, their schedule and their last run (docs/rules.md).
     IF to_regclass('gdpr.rule') IS NOT NULL AND to_regclass('gdpr.rule_run') IS NOT NULL THEN
         SELECT jsonb_build_object('installed', true, 'rules', COALESCE(jsonb_agg(jsonb_build_object(
                    'id', r.id, 'tenant', r.tenant, 'kind', r.kind, 'description', r.description,
@@ -1585,7 +1585,7 @@ BEGIN
     RETURN v_rule.id;
 END $$;
 ALTER FUNCTION gdpr.create_rule(p_tenant text, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_kind text, p_time_zone text, p_enabled boolean) OWNER TO pgdpr_owner;
-COMMENT ON FUNCTION gdpr.create_rule(p_tenant text, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_kind text, p_time_zone text, p_enabled boolean) IS 'Create a trigger rule (seed S4): club, name, schedule, frequency, conditions, actions, per-run cap; audited';
+COMMENT ON FUNCTION gdpr.create_rule(p_tenant text, p_description text, p_schedule text, p_frequency text, p_conditions jsonb, p_actions jsonb, p_max_subjects_per_run integer, p_kind text, p_time_zone text, p_enabled boolean) IS 'Create a trigger rule (docs/rules.md): club, name, schedule, frequency, conditions, actions, per-run cap; audited';
 CREATE FUNCTION gdpr.create_staff_group(p_tenant text, p_group name, p_description text DEFAULT NULL::text) RETURNS name
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2972,7 +2972,7 @@ BEGIN
                                          -- Art. 18: processing restricted; Databeskyttelsesloven § 6: a child
                                          'restricted', gdpr.subject_restricted(p_kind, v_subject_tenant, v_key),
                                          'age_band', gdpr.subject_age_band(p_kind, v_subject_tenant, v_key)),
-            -- "anonymised on ..., what is still kept" (seed S3)
+            -- "anonymised on ..., what is still kept" (docs/erasure.md)
             'anonymized', CASE WHEN v_anonymized_at IS NOT NULL THEN json_build_object(
                 'at', v_anonymized_at,
                 'kept', COALESCE((SELECT json_agg(json_build_object(
@@ -5426,7 +5426,7 @@ BEGIN
         v_kind.key_column, CASE WHEN p_rule.frequency_days IS NULL THEN ''
                                 ELSE format(' AND f.fired_at > $2 - make_interval(days => %s)', p_rule.frequency_days) END);
     -- built-in safety (not configurable), at the real now(), never at the run's $2
-    -- (which an admin may move): active legal holds (seed S5) ...
+    -- (which an admin may move): active legal holds (docs/erasure.md) ...
     IF to_regclass('gdpr.legal_hold') IS NOT NULL THEN
         v_safety := v_safety || jsonb_build_object('legal_hold', format(
             'NOT EXISTS (SELECT FROM gdpr.legal_hold h WHERE h.kind = %L%s AND h.subject_key = s.%I::text'
@@ -6149,7 +6149,7 @@ BEGIN
         RETURN 'allowed';
     END IF;
     IF pg_catalog.pg_has_role(v_role, 'pgdpr_support', 'MEMBER') THEN
-        RETURN 'not_allowed';  -- the vendor never reads a sensitive value (seed S7)
+        RETURN 'not_allowed';  -- the vendor never reads a sensitive value (docs/rights.md)
     END IF;
     SELECT pg_catalog.max(CASE COALESCE(gr.view_sensitive, 'not_allowed')
                           WHEN 'allowed' THEN 3 WHEN 'not_allowed' THEN 2 ELSE 1 END)
@@ -6279,7 +6279,7 @@ BEGIN
     RETURN v_id;
 END $$;
 ALTER FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone, p_tenant text) OWNER TO pgdpr_owner;
-COMMENT ON FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone, p_tenant text) IS 'Keep a subject from being erased (seed S5): debt, doping, litigation or other, optionally until a time';
+COMMENT ON FUNCTION gdpr.set_legal_hold(p_kind text, p_subject_key text, p_hold_type text, p_reason text, p_until timestamp with time zone, p_tenant text) IS 'Keep a subject from being erased (docs/erasure.md): debt, doping, litigation or other, optionally until a time';
 CREATE FUNCTION gdpr.set_right(p_group name, p_area text, p_right text, p_value text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
