@@ -32,3 +32,14 @@ def test_the_insight_report_shows_the_restriction(conn):
     report = conn.execute("SELECT gdpr.insight_report('customer', %s)", (str(customer.id),)).fetchone()[0]
     assert report["subject"]["restricted"] is True
     assert report["subject"]["age_band"] in ("adult", "under_18", "under_13", None)
+
+
+def test_a_club_without_an_erasing_rule_is_warned(conn):
+    """Storage limitation (Art. 5(1)(e)): the record of processing says so when no
+    enabled rule of the club erases, and stops saying so once one does."""
+    make_club(conn, 1)
+    warnings = conn.execute("SELECT gdpr.compliance_record('1')").fetchone()[0]["warnings"]
+    assert any("no enabled rule that erases" in w for w in warnings)
+    create_rule(conn, actions=[{"name": "anonymise"}])
+    warnings = conn.execute("SELECT gdpr.compliance_record('1')").fetchone()[0]["warnings"]
+    assert not any("no enabled rule that erases" in w for w in warnings)

@@ -310,6 +310,16 @@ BEGIN
         v_warnings := v_warnings || to_jsonb('The processor''s contact details are not recorded '
                                              '(pgdpr controller set --processor)'::text);
     END IF;
+    -- Storage limitation (Art. 5(1)(e)): a club whose data no enabled rule erases keeps
+    -- it for ever, whatever the catalog's retention text says
+    IF v_tenant IS NOT NULL AND NOT EXISTS (
+           SELECT FROM gdpr.rule r, pg_catalog.jsonb_array_elements(r.actions) a
+             JOIN gdpr.rule_action ra ON ra.name = a.value ->> 'name'
+            WHERE r.tenant = v_tenant AND r.enabled AND r.deleted_at IS NULL AND ra.erases) THEN
+        v_warnings := v_warnings || to_jsonb(format('Club %s has no enabled rule that erases: personal data is '
+                                                    'kept until someone erases it by hand (GDPR Art. 5(1)(e); '
+                                                    'pgdpr rules create)', v_tenant));
+    END IF;
     IF (v_figures #>> '{requests,overdue}')::bigint > 0 THEN
         v_warnings := v_warnings || to_jsonb(format('%s data-subject request(s) are overdue',
                                                     v_figures #>> '{requests,overdue}'));
