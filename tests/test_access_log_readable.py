@@ -111,3 +111,17 @@ def test_export_provided_only_and_no_third_party(conn, run_cli, club, tmp_path):
     detail = conn.execute("SELECT details FROM gdpr.audit_event WHERE action = 'export' ORDER BY id DESC LIMIT 1"
                           ).fetchone()[0]
     assert detail["provided_only"] is True
+
+
+def test_a_custom_field_not_marked_sensitive_is_no_disclosure(conn, db_dsn, club):
+    """custom_field_values.value is sensitive only on rows whose flag is true: a report
+    of a customer whose fields are all plain records no disclosure of it."""
+    customer = club
+    conn.execute("DELETE FROM club.custom_field_values WHERE customer_id = %s AND is_sensitive", (customer.id,))
+    allowed = staff(conn, uuid.uuid4().hex[:8], "allowed")
+    with psycopg.connect(make_conninfo(db_dsn, options=f"-c role={allowed}"), autocommit=True) as s:
+        s.execute("SELECT gdpr.insight_report('customer', %s)", (str(customer.id),))
+    (details,) = conn.execute("SELECT details FROM gdpr.audit_event WHERE action = 'insight_report' "
+                              "ORDER BY id DESC LIMIT 1").fetchone()
+    assert "club.custom_field_values.value" not in details["unmasked"]
+    assert "club.customers.cpr" in details["unmasked"]

@@ -144,6 +144,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                               'name', c.attname, 'type', c.type_name, 'category', c.category,
                               'sensitive', c.sensitive OR c.sensitive_when IS NOT NULL,
+                              'sensitive_when', c.sensitive_when,
                               'label_da', c.label_da, 'label_en', c.label_en,
                               'refers_to', c.ref_table, 'third_party', c.other_subject) ORDER BY c.attnum)
                      FROM cols c WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name)),
@@ -429,7 +430,12 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
      WHERE p_report ->> 'sensitive_access' = 'allowed' AND (c ->> 'sensitive')::boolean
        AND EXISTS (SELECT FROM jsonb_array_elements(s -> 'rows') AS r(rec)
                     WHERE jsonb_typeof(r.rec -> (col.cpos - 1)::integer) IS DISTINCT FROM 'null'
-                      AND r.rec -> (col.cpos - 1)::integer IS NOT NULL)
+                      AND r.rec -> (col.cpos - 1)::integer IS NOT NULL
+                      -- a column sensitive row by row (sensitive_when): only rows whose flag is true
+                      AND (c ->> 'sensitive_when' IS NULL OR EXISTS (
+                           SELECT FROM jsonb_array_elements(s -> 'columns') WITH ORDINALITY AS f(fc, fpos)
+                            WHERE f.fc ->> 'name' = c ->> 'sensitive_when'
+                              AND r.rec -> (f.fpos - 1)::integer = 'true'::jsonb)))
 $$;
 ALTER FUNCTION gdpr.insight_unmasked(jsonb) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.insight_unmasked(jsonb) FROM PUBLIC;

@@ -1332,6 +1332,16 @@ BEGIN
         v_warnings := v_warnings || to_jsonb('The processor''s contact details are not recorded '
                                              '(pgdpr controller set --processor)'::text);
     END IF;
+    -- Storage limitation (Art. 5(1)(e)): a club whose data no enabled rule erases keeps
+    -- it for ever, whatever the catalog's retention text says
+    IF v_tenant IS NOT NULL AND NOT EXISTS (
+           SELECT FROM gdpr.rule r, pg_catalog.jsonb_array_elements(r.actions) a
+             JOIN gdpr.rule_action ra ON ra.name = a.value ->> 'name'
+            WHERE r.tenant = v_tenant AND r.enabled AND r.deleted_at IS NULL AND ra.erases) THEN
+        v_warnings := v_warnings || to_jsonb(format('Club %s has no enabled rule that erases: personal data is '
+                                                    'kept until someone erases it by hand (GDPR Art. 5(1)(e); '
+                                                    'pgdpr rules create)', v_tenant));
+    END IF;
     IF (v_figures #>> '{requests,overdue}')::bigint > 0 THEN
         v_warnings := v_warnings || to_jsonb(format('%s data-subject request(s) are overdue',
                                                     v_figures #>> '{requests,overdue}'));
@@ -3258,6 +3268,7 @@ CREATE FUNCTION gdpr.insight_sections(p_kind text) RETURNS TABLE(table_schema na
                    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                               'name', c.attname, 'type', c.type_name, 'category', c.category,
                               'sensitive', c.sensitive OR c.sensitive_when IS NOT NULL,
+                              'sensitive_when', c.sensitive_when,
                               'label_da', c.label_da, 'label_en', c.label_en,
                               'refers_to', c.ref_table, 'third_party', c.other_subject) ORDER BY c.attnum)
                      FROM cols c WHERE c.table_schema = d.table_schema AND c.table_name = d.table_name)),
@@ -3337,7 +3348,12 @@ CREATE FUNCTION gdpr.insight_unmasked(p_report jsonb) RETURNS jsonb
      WHERE p_report ->> 'sensitive_access' = 'allowed' AND (c ->> 'sensitive')::boolean
        AND EXISTS (SELECT FROM jsonb_array_elements(s -> 'rows') AS r(rec)
                     WHERE jsonb_typeof(r.rec -> (col.cpos - 1)::integer) IS DISTINCT FROM 'null'
-                      AND r.rec -> (col.cpos - 1)::integer IS NOT NULL)
+                      AND r.rec -> (col.cpos - 1)::integer IS NOT NULL
+                      -- a column sensitive row by row (sensitive_when): only rows whose flag is true
+                      AND (c ->> 'sensitive_when' IS NULL OR EXISTS (
+                           SELECT FROM jsonb_array_elements(s -> 'columns') WITH ORDINALITY AS f(fc, fpos)
+                            WHERE f.fc ->> 'name' = c ->> 'sensitive_when'
+                              AND r.rec -> (f.fpos - 1)::integer = 'true'::jsonb)))
 $$;
 ALTER FUNCTION gdpr.insight_unmasked(p_report jsonb) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.insight_unmasked(p_report jsonb) IS 'Internal: the sensitive columns a report showed in clear (names only), for its audit event';
