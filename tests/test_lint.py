@@ -277,3 +277,21 @@ def test_tests_skip_only_for_a_missing_external_component():
             assert any(word in reason for word in external), f"{source.name}: skip {reason!r}"
         probe = "to_regprocedure(" + "'gdpr."
         assert probe not in text, f"{source.name} probes for an engine function"
+
+
+def test_no_internal_labels_in_what_users_read(conn, repo_root):
+    """Comments on the engine's objects, the catalogs and the examples cite the law or
+    docs/, never the project's internal labels."""
+    label = re.compile(r"seed S\d|\bF\d+[a-z]? of the|\(F\d+[a-z]?\)|\(issue \d+\)")
+    comments = conn.execute(
+        """SELECT d.description FROM pg_description d
+             JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND d.objoid = p.oid
+            WHERE p.pronamespace = 'gdpr'::regnamespace
+           UNION ALL
+           SELECT d.description FROM pg_description d
+             JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid
+            WHERE c.relnamespace = 'gdpr'::regnamespace""").fetchall()
+    assert [c for (c,) in comments if label.search(c)] == []
+    files = [p for folder in ("catalogs", "examples", "sql") for p in (repo_root / folder).rglob("*")
+             if p.is_file() and p.suffix in (".toml", ".sql", ".md")]
+    assert [str(p) for p in files if label.search(p.read_text(encoding="utf-8"))] == []
