@@ -161,4 +161,7 @@ def apply(conn: psycopg.Connection, path: Path) -> int:
         # regenerate the protected views and row policies from the new catalog
         if conn.execute("SELECT to_regprocedure('gdpr.refresh_views()') IS NOT NULL").fetchone()[0]:
             conn.execute("SELECT gdpr.refresh_views()")
+        # the trigram indexes of the erasure's search for mentions in free text
+        if conn.execute("SELECT to_regprocedure('gdpr.install_mention_indexes()') IS NOT NULL").fetchone()[0]:
+            conn.execute("SELECT gdpr.install_mention_indexes()")
     return len(calls)
