@@ -161,7 +161,14 @@ def apply(conn: psycopg.Connection, path: Path) -> int:
         # regenerate the protected views and row policies from the new catalog
         if conn.execute("SELECT to_regprocedure('gdpr.refresh_views()') IS NOT NULL").fetchone()[0]:
             conn.execute("SELECT gdpr.refresh_views()")
-        # the trigram indexes of the erasure's search for mentions in free text
-        if conn.execute("SELECT to_regprocedure('gdpr.install_mention_indexes()') IS NOT NULL").fetchone()[0]:
+    # the trigram indexes of the erasure's search for mentions in free text: built
+    # concurrently after the transaction on an autocommit connection, else in the
+    # caller's transaction (gdpr.mention_index_plan / gdpr.install_mention_indexes)
+    if conn.execute("SELECT to_regprocedure('gdpr.mention_index_plan(boolean)') IS NOT NULL").fetchone()[0]:
+        if conn.autocommit:
+            for (statement,) in conn.execute(
+                    "SELECT statement FROM gdpr.mention_index_plan(true) ORDER BY step").fetchall():
+                conn.execute(statement)
+        else:
             conn.execute("SELECT gdpr.install_mention_indexes()")
     return len(calls)

@@ -10,7 +10,8 @@
 -- finds the few rows that can hold a mention: the text folded, æøå written ae oe aa,
 -- separators removed, so '20 99 88 77', '2099-8877' and 'tlf.20998877' all contain
 -- the key '20998877'. The engine creates and maintains these indexes
--- (gdpr.install_mention_indexes, run by every `pgdpr migrate` and catalog apply).
+-- (gdpr.mention_index_plan: `pgdpr migrate` and catalog apply build them concurrently
+-- after their transaction; gdpr.install_mention_indexes() in psql).
 -- Without pg_trgm the same search reads the tenant's rows in full (correct, slower).
 
 -- Create pg_trgm where the server has it and the installing role may (it is a
@@ -53,43 +54,71 @@ $$;
 ALTER FUNCTION gdpr.mention_columns() OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.mention_columns() FROM PUBLIC;
 
--- Create the trigram index of every mention column that lacks it, and rebuild those
--- made with another version of gdpr.mention_text (the index comment records a hash of
--- its definition). Runs as the caller (an index needs the table's owner): `pgdpr
--- migrate` and catalog apply call it; a table the caller does not own is a WARNING.
--- Returns the indexes created. Index name: <table>_<column>_gdpr_mention.
-CREATE OR REPLACE FUNCTION gdpr.install_mention_indexes() RETURNS integer
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+-- The statements that create the trigram index of every mention column that lacks
+-- it, and rebuild those made with another version of gdpr.mention_text (the index
+-- comment records a hash of its definition) or left invalid by a failed concurrent
+-- build. Index name: <table>_<column>_gdpr_mention. With p_concurrently the CLI runs
+-- them one by one outside a transaction (CREATE INDEX CONCURRENTLY: `pgdpr migrate`
+-- and catalog apply, after their own transaction, so neither holds its locks nor
+-- blocks writes to the tables for the minutes a build takes at scale).
+CREATE OR REPLACE FUNCTION gdpr.mention_index_plan(p_concurrently boolean DEFAULT true)
+RETURNS TABLE (step integer, statement text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_trgm name;
     v_version text;
     v_c record;
     v_name text;
     v_index regclass;
-    v_n integer := 0;
+    v_conc text := CASE WHEN p_concurrently THEN ' CONCURRENTLY' ELSE '' END;
 BEGIN
     SELECT n.nspname INTO v_trgm
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
     IF v_trgm IS NULL THEN
-        RETURN 0;
+        RETURN;
     END IF;
     v_version := 'pgdpr mention search ' || md5(pg_get_functiondef('gdpr.mention_text(text)'::regprocedure)
                                                  || pg_get_functiondef('gdpr.redact_fold(text)'::regprocedure));
+    step := 0;
     FOR v_c IN SELECT * FROM gdpr.mention_columns() m WHERE m.indexable LOOP
         v_name := left(v_c.table_name || '_' || v_c.column_name, 49) || '_gdpr_mention';
         v_index := to_regclass(format('%I.%I', v_c.table_schema, v_name));
-        CONTINUE WHEN v_index IS NOT NULL AND obj_description(v_index, 'pg_class') IS NOT DISTINCT FROM v_version;
+        CONTINUE WHEN v_index IS NOT NULL AND obj_description(v_index, 'pg_class') IS NOT DISTINCT FROM v_version
+                      AND (SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = v_index);
+        IF v_index IS NOT NULL THEN
+            step := step + 1;
+            statement := format('DROP INDEX%s %s', v_conc, v_index);
+            RETURN NEXT;
+        END IF;
+        step := step + 1;
+        statement := format('CREATE INDEX%s %I ON %I.%I USING gin (gdpr.mention_text(%I) %I.gin_trgm_ops)',
+                            v_conc, v_name, v_c.table_schema, v_c.table_name, v_c.column_name, v_trgm);
+        RETURN NEXT;
+        step := step + 1;
+        statement := format('COMMENT ON INDEX %I.%I IS %L', v_c.table_schema, v_name, v_version);
+        RETURN NEXT;
+    END LOOP;
+END $$;
+REVOKE ALL ON FUNCTION gdpr.mention_index_plan(boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gdpr.mention_index_plan(boolean) TO pgdpr_admin;
+COMMENT ON FUNCTION gdpr.mention_index_plan(boolean) IS
+    'Statements that create or rebuild the trigram indexes of the mention search';
+
+-- The same in the caller's transaction (plain CREATE INDEX: writes to the table wait
+-- for the build), for psql. Runs as the caller (an index needs the table's owner); a
+-- table the caller does not own is a WARNING. Returns the indexes created.
+CREATE OR REPLACE FUNCTION gdpr.install_mention_indexes() RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_p record;
+    v_n integer := 0;
+BEGIN
+    FOR v_p IN SELECT * FROM gdpr.mention_index_plan(false) ORDER BY step LOOP
         BEGIN
-            IF v_index IS NOT NULL THEN
-                EXECUTE format('DROP INDEX %s', v_index);
-            END IF;
-            EXECUTE format('CREATE INDEX %I ON %I.%I USING gin (gdpr.mention_text(%I) %I.gin_trgm_ops)',
-                           v_name, v_c.table_schema, v_c.table_name, v_c.column_name, v_trgm);
-            EXECUTE format('COMMENT ON INDEX %I.%I IS %L', v_c.table_schema, v_name, v_version);
-            v_n := v_n + 1;
+            EXECUTE v_p.statement;
+            v_n := v_n + CASE WHEN v_p.statement LIKE 'CREATE INDEX%' THEN 1 ELSE 0 END;
         EXCEPTION WHEN insufficient_privilege THEN
-            RAISE WARNING 'mention index not created on %.%: run pgdpr migrate as the table''s owner',
-                quote_ident(v_c.table_schema), quote_ident(v_c.table_name);
+            RAISE WARNING 'mention index not created (%): run pgdpr migrate as the table''s owner', SQLERRM;
         END;
     END LOOP;
     RETURN v_n;
@@ -162,6 +191,3 @@ ALTER FUNCTION gdpr.erase_mentions(text, text, jsonb) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.erase_mentions(text, text, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.erase_mentions(text, text, jsonb) IS
     'Remove a batch of subjects'' mentions from every declared free-text column of the tenant; internal';
-
--- Every migrate keeps the indexes (a catalog applied since is indexed by its apply).
-SELECT gdpr.install_mention_indexes();
