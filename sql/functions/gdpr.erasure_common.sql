@@ -92,9 +92,11 @@ REVOKE ALL ON FUNCTION gdpr.proof_value_hashes(text, integer, bytea) FROM PUBLIC
 --
 -- Word characters: digits, ASCII letters, and the letters of Latin-1 and Latin
 -- Extended (U+00C0..U+024F without × and ÷). What may stand between two digits of a
--- number ('20 99 88 77', '20-99-88-77', '27.07.52-4890', '(20) 99 88 77'): up to
--- three characters that are not word characters (gdpr.masked_number_pattern() allows
--- five for any CPR-shaped number; a subject's own number is matched a little tighter).
+-- number ('20 99 88 77', '20-99-88-77', '27.07.52-4890', '(20) 99 88 77'): white
+-- space, dots, slashes, brackets, underscores, dashes (gdpr.masked_number_pattern()
+-- allows any five non-alphanumerics; a class and a plain * compile to a far smaller
+-- automaton than a bounded repeat, and every subject's pattern is compiled per
+-- statement). gdpr.mention_text removes all of them (all non-word characters).
 
 -- Lower case by an explicit mapping (ASCII and Latin-1), not by the locale.
 CREATE OR REPLACE FUNCTION gdpr.redact_fold(p_text text) RETURNS text
@@ -155,7 +157,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                'æ', E'\x04'), 'ø', E'\x05'), 'å', '(?:[åÅ]|aa)'),
                'é', '[éÉ]'), 'ü', '[üÜ]'), 'ö', '[öÖ]'), 'ä', '[äÄ]'),
                E'\x04', '(?:[æÆ]|ae)'), E'\x05', '(?:[øØ]|oe)'), E'\x03', '(?:aa|[åÅ])'),
-               E'\x01', '[\s\u00a0-]+'), E'\x02', '[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,3}')
+               E'\x01', '[\s\u00a0-]+'), E'\x02', '[\s\u00a0./()_\u2013-]*')
 $$;
 COMMENT ON FUNCTION gdpr.redact_literal(text) IS
     'Regular expression (flag i) of a literal value as staff write it: æøå, digit separators, spaces or hyphens';
@@ -261,15 +263,15 @@ BEGIN
     UNION ALL  -- numbers (phone, CPR, account, customer number written as digits ...)
     SELECT gdpr.redact_bounded(CASE WHEN n.dk_prefix THEN '+' ELSE n.core END,
                CASE WHEN n.dk_prefix
-                    THEN '(?:(?:\+|00)[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,3}4'
-                         || '[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,3}5'
-                         || '[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,3})?'
+                    THEN '(?:(?:\+|00)[\s\u00a0./()_\u2013-]*4'
+                         || '[\s\u00a0./()_\u2013-]*5'
+                         || '[\s\u00a0./()_\u2013-]*)?'
                     WHEN n.v ~ '^\s*\+' THEN '\+?' ELSE '' END
                || CASE WHEN length(n.core) = 10 AND n.core ~ '^[0-3][0-9][01][0-9]'
                        -- a CPR number: DDMMYY SSSS, also DDMM19YY SSSS
                        THEN gdpr.redact_literal(left(n.core, 4))
-                            || '[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,3}(?:(?:19|20)'
-                            || '[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,3})?'
+                            || '[\s\u00a0./()_\u2013-]*(?:(?:19|20)'
+                            || '[\s\u00a0./()_\u2013-]*)?'
                             || gdpr.redact_literal(substr(n.core, 5))
                        ELSE gdpr.redact_literal(n.core) END, n.core),
            CASE WHEN length(n.core) = 10 AND n.core ~ '^[0-3][0-9][01][0-9]'
@@ -278,10 +280,10 @@ BEGIN
            length(n.core) >= 6, length(n.core)
       FROM nums n WHERE length(n.core) >= 3
     UNION ALL  -- a CPR number as YYYY-MM-DD SSSS
-    SELECT gdpr.redact_bounded('1', '(?:19|20)[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,3}'
-               || gdpr.redact_literal(substr(n.core, 5, 2)) || '[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,3}'
-               || gdpr.redact_literal(substr(n.core, 3, 2)) || '[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,3}'
-               || gdpr.redact_literal(left(n.core, 2)) || '[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,3}'
+    SELECT gdpr.redact_bounded('1', '(?:19|20)[\s\u00a0./()_\u2013-]*'
+               || gdpr.redact_literal(substr(n.core, 5, 2)) || '[\s\u00a0./()_\u2013-]*'
+               || gdpr.redact_literal(substr(n.core, 3, 2)) || '[\s\u00a0./()_\u2013-]*'
+               || gdpr.redact_literal(left(n.core, 2)) || '[\s\u00a0./()_\u2013-]*'
                || gdpr.redact_literal(right(n.core, 4)), '0'),
            ARRAY['%' || substr(n.core, 5, 2) || '%' || substr(n.core, 3, 2) || left(n.core, 2) || '%'
                  || right(n.core, 4) || '%'], true, 12
@@ -295,7 +297,7 @@ BEGIN
     UNION ALL  -- values written together (every run of two or more of a group, in order):
                -- registration and account number; street, postcode and city
     SELECT gdpr.redact_bounded(r.a[1], (SELECT string_agg(gdpr.redact_literal(x),
-               '[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]{0,5}' ORDER BY o) FROM unnest(r.a) WITH ORDINALITY AS u(x, o)),
+               '[\s\u00a0.,/()_\u2013-]*' ORDER BY o) FROM unnest(r.a) WITH ORDINALITY AS u(x, o)),
                r.a[cardinality(r.a)]),
            ARRAY['%' || gdpr.mention_text(array_to_string(r.a, '')) || '%'],
            -- a mention when one of the run is (an account, an address line), not for a
@@ -329,8 +331,13 @@ BEGIN
     SELECT COALESCE(string_agg(f.regex, '|' ORDER BY f.weight DESC, f.regex) FILTER (WHERE f.mention), '')
            || E'\x1f'
            || COALESCE(string_agg(f.regex, '|' ORDER BY f.weight DESC, f.regex) FILTER (WHERE NOT f.mention), ''),
-           COALESCE((SELECT array_agg(DISTINCT k ORDER BY k) FROM f g, unnest(g.like_keys) AS k
-                      WHERE g.mention AND length(k) >= 5), '{}')
+           -- a key that contains another one finds nothing more: each key is a GIN scan
+           COALESCE((SELECT array_agg(k.k ORDER BY k.k)
+                       FROM (SELECT DISTINCT u.k FROM f g, unnest(g.like_keys) AS u(k)
+                              WHERE g.mention AND length(u.k) >= 5) k
+                      WHERE NOT EXISTS (SELECT FROM f g2, unnest(g2.like_keys) AS o(k)
+                                         WHERE g2.mention AND length(o.k) >= 5 AND o.k <> k.k
+                                           AND k.k LIKE o.k)), '{}')
       INTO pattern, mention_keys
       FROM (SELECT DISTINCT ON (r.regex) r.* FROM f r ORDER BY r.regex, r.mention DESC) f;
 END $$;
