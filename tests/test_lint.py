@@ -262,14 +262,14 @@ def test_the_qualification_lint_passes_qualified_sql():
         "END FROM pg_catalog.pg_roles t WHERE pg_catalog.count(*) OPERATOR(pg_catalog.>) 1") == []
 
 def test_tests_skip_only_for_a_missing_external_component():
-    """A test may skip only when an external component is missing (pg_cron, Chromium,
+    """A test may skip only when an external component is missing (pg_cron, pg_trgm, Chromium,
     Docker, the pg_dump of another version), with the reason printed (-ra); never
     because an engine function "is not installed yet": a renamed or removed function
     must fail, not skip, and no test may change what it checks by probing for one."""
     import re
     from pathlib import Path
 
-    external = ("pg_cron", "chromium", "docker", "pg_dump")
+    external = ("pg_cron", "chromium", "docker", "pg_dump", "pg_trgm")
     for source in sorted(Path(__file__).resolve().parent.glob("*.py")):
         text = source.read_text(encoding="utf-8")
         for match in re.finditer(r"pytest\.skip\(\s*(?:f?\"([^\"]*)\"|f?'([^']*)')", text):

@@ -251,4 +251,15 @@ def apply(conn: psycopg.Connection, path: Path, dry_run: bool = False) -> tuple[
         changes = [r[0] for r in conn.execute("SELECT change FROM gdpr.catalog_changes_since(%s)", (before,))]
         if dry_run:
             raise psycopg.Rollback(transaction)
+    # the trigram indexes of the erasure's search for mentions in free text: built
+    # concurrently after the transaction on an autocommit connection, else in the
+    # caller's transaction (gdpr.mention_index_plan / gdpr.install_mention_indexes)
+    if dry_run:
+        pass
+    elif conn.autocommit:
+        for (statement,) in conn.execute(
+                "SELECT statement FROM gdpr.mention_index_plan(true) ORDER BY step").fetchall():
+            conn.execute(statement)
+    else:
+        conn.execute("SELECT gdpr.install_mention_indexes()")
     return len(calls), changes

@@ -88,4 +88,19 @@ def migrate(dsn: str, club_schema: bool = False) -> MigrateResult:
         # The protected views and row policies follow the catalog.
         if conn.execute("SELECT to_regprocedure('gdpr.refresh_views()') IS NOT NULL").fetchone()[0]:
             conn.execute("SELECT gdpr.refresh_views()")
+    install_mention_indexes(dsn)
     return result
+
+
+def install_mention_indexes(dsn: str) -> int:
+    """Build the trigram indexes of the erasure's mention search that are missing or
+    out of date (gdpr.mention_index_plan), each CREATE INDEX CONCURRENTLY in its own
+    statement outside any transaction: at scale a build takes minutes, and neither the
+    migrate's locks nor writes to the table wait for it. Returns the statements run."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if not conn.execute("SELECT to_regprocedure('gdpr.mention_index_plan(boolean)') IS NOT NULL").fetchone()[0]:
+            return 0
+        statements = [s for (s,) in conn.execute("SELECT statement FROM gdpr.mention_index_plan(true) ORDER BY step")]
+        for statement in statements:
+            conn.execute(statement)
+    return len(statements)

@@ -1,4 +1,4 @@
--- Erase subjects (GDPR Art. 17; seed S3 "Anonymize user data"): irreversible. Per
+-- Erase subjects (GDPR Art. 17; docs/erasure.md "Anonymize user data"): irreversible. Per
 -- the catalog, rows are deleted, scrubbed, or retained (deferred erasure); the
 -- subject row stays with a visible anonymised state; free text loses every
 -- identifying value of the subject; rows the subject row owns (its address) go when
@@ -44,6 +44,10 @@ DECLARE
     v_proof jsonb;
     v_reason text;
     v_pattern text;
+    v_extra_cols text;
+    v_groups text;
+    v_owned_join text;
+    v_mentions jsonb;
 BEGIN
     SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = p_kind;
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
@@ -57,25 +61,65 @@ BEGIN
     --    identifying values (the columns of category 'name' are names, matched as whole
     --    words; the full name is the names joined by a space; names shorter than 2 and
     --    other values shorter than 3 characters are left out: they would shred every
-    --    text). From them, per subject, two case-insensitive regular expressions joined
-    --    by U+001F (gdpr.redact: the values matched anywhere, then the names as words,
-    --    escaped, longest first). The patterns stay in this transaction's memory: the
-    --    proof (step 7) searches with them, and nothing of them is stored.
+    --    text). From them and the subject's bank and address values, per subject, the
+    --    redaction pattern (gdpr.redact_capture: every form staff write the values in,
+    --    the subject-specific forms first, then those for its own rows only) and the keys
+    --    of the mention search (step 5b). The patterns stay in this transaction's memory:
+    --    the proof (step 7) searches with them, and nothing of them is stored.
     SELECT COALESCE(string_agg(format('r.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category = 'name'), ''),
            COALESCE(string_agg(format('r.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category IS DISTINCT FROM 'name'), '')
       INTO v_name_cols, v_other_cols
       FROM unnest(v_s.identifying) WITH ORDINALITY AS i(c, o)
       LEFT JOIN gdpr.catalog_column cc
         ON cc.table_schema = v_s.table_schema AND cc.table_name = v_s.table_name AND cc.column_name = i.c;
+    -- Beyond the identifying columns, the redaction also takes the subject's bank and
+    -- address values: the root's declared columns of category bank or address and those
+    -- of the rows it owns (its address), each alone and, per table and category, in
+    -- runs written together (registration and account number; street, postcode, city).
+    WITH src AS (
+        SELECT 'r' AS alias, v_s.table_schema AS sch, v_s.table_name AS tab, NULL::text AS joined, 0 AS n
+        UNION ALL
+        SELECT 'o' || row_number() OVER (ORDER BY t.position, t.table_schema, t.table_name),
+               t.table_schema, t.table_name,
+               format('LEFT JOIN %I.%I %s ON %s.%I = r.%I%s', t.table_schema, t.table_name, '%1$s', '%1$s',
+                      t.parent_column, t.link_column,
+                      CASE WHEN v_s.tenant_column IS NOT NULL AND EXISTS (
+                                SELECT FROM pg_attribute a WHERE a.attrelid = format('%I.%I', t.table_schema, t.table_name)::regclass
+                                   AND a.attname = v_s.tenant_column AND a.attnum > 0 AND NOT a.attisdropped)
+                           THEN format(' AND %s.%I = r.%I', '%1$s', v_s.tenant_column, v_s.tenant_column) ELSE '' END),
+               1
+          FROM gdpr.catalog_table t WHERE t.kind = p_kind AND t.link = 'owned'
+    ), cols AS (
+        SELECT src.alias, src.n, c.category, a.attnum, a.attname
+          FROM src
+          JOIN gdpr.catalog_column c ON c.table_schema = src.sch AND c.table_name = src.tab
+          JOIN pg_attribute a ON a.attrelid = format('%I.%I', src.sch, src.tab)::regclass AND a.attname = c.column_name
+         WHERE c.category IN ('bank', 'address')
+           AND NOT (src.n = 0 AND c.column_name = ANY (v_s.identifying))
+    )
+    SELECT COALESCE((SELECT string_agg(format('%s.%I::text', cols.alias, cols.attname), ', '
+                                       ORDER BY cols.n, cols.alias, cols.attnum) FROM cols), ''),
+           COALESCE((SELECT string_agg(g.expr, ', ' ORDER BY g.alias, g.category)
+                       FROM (SELECT cols.alias, cols.category,
+                                    format('concat_ws(E''\x1f'', %s)', string_agg(format('%s.%I::text', cols.alias, cols.attname),
+                                                                                ', ' ORDER BY cols.attnum)) AS expr
+                               FROM cols GROUP BY cols.alias, cols.category HAVING count(*) > 1) g), ''),
+           COALESCE((SELECT string_agg(format(src.joined, src.alias), ' ' ORDER BY src.alias) FROM src WHERE src.n = 1), '')
+      INTO v_extra_cols, v_groups, v_owned_join;
     EXECUTE format($q$
         WITH r AS MATERIALIZED (
-                SELECT r.%1$I::text AS k, ARRAY[%2$s]::text[] AS names, ARRAY[%3$s]::text[] AS others
-                  FROM %4$s r WHERE %5$s)
-        SELECT array_agg(r.k ORDER BY r.k), array_agg(gdpr.redact_pattern(r.names, r.others) ORDER BY r.k)
-          FROM r$q$,
+                SELECT r.%1$I::text AS k, ARRAY[%2$s]::text[] AS names, ARRAY[%3$s]::text[] AS others,
+                       ARRAY[%6$s]::text[] AS extra, ARRAY[%7$s]::text[] AS groups
+                  FROM %4$s r %8$s WHERE %5$s)
+        -- the redaction pattern and the mention search's keys come from r alone
+        -- (gdpr.redact_capture)
+        SELECT array_agg(r.k ORDER BY r.k), array_agg(x.pattern ORDER BY r.k),
+               jsonb_agg(jsonb_build_object('pattern', x.pattern, 'keys', x.mention_keys) ORDER BY r.k)
+          FROM r, LATERAL gdpr.redact_capture(r.names, r.others || r.extra, r.groups) x$q$,
         v_s.key_column, v_name_cols, v_other_cols, v_root,
-        gdpr.subject_filter(v_s.table_schema, v_s.table_name, 'r', v_key_match, v_tenant_match))
-      INTO v_keys, v_patterns USING p_keys, p_tenant;
+        gdpr.subject_filter(v_s.table_schema, v_s.table_name, 'r', v_key_match, v_tenant_match),
+        v_extra_cols, v_groups, v_owned_join)
+      INTO v_keys, v_patterns, v_mentions USING p_keys, p_tenant;
     IF v_keys IS NULL THEN
         RETURN jsonb_build_object('keys', '[]'::jsonb, 'tables', '{}'::jsonb, 'proof', '{}'::jsonb);
     END IF;
@@ -213,6 +257,13 @@ BEGIN
             jsonb_build_object('deleted', v_count, 'anonymized', 0, 'retained', 0));
     END LOOP;
 
+    -- 5b. Mentions of these subjects in OTHER subjects' rows (a note on another
+    --     customer naming this one): every declared free-text column of the tenant
+    --     loses the subjects' specific forms (gdpr.redact_mentions); rows found by the
+    --     mention keys (trigram index, gdpr.mentions.sql) and rewritten only when the
+    --     text changes.
+    PERFORM gdpr.erase_mentions(p_kind, p_tenant, v_mentions);
+
     -- 6. Ledger (no personal data) and audit trail, one row per subject.
     IF p_category <> 'replay' THEN
         INSERT INTO gdpr.erasure_ledger (kind, tenant, subject_key, erased_at, actor, rule_id, reason_category)
@@ -302,7 +353,7 @@ REVOKE ALL ON FUNCTION gdpr.require_erasure_right() FROM PUBLIC;
 COMMENT ON FUNCTION gdpr.require_erasure_right() IS
     'Raise insufficient_privilege unless the caller is an admin or a member of pgdpr_erasure; internal';
 
--- Erase one subject (seed S3). All or nothing, in the caller's transaction.
+-- Erase one subject (docs/erasure.md). All or nothing, in the caller's transaction.
 CREATE OR REPLACE FUNCTION gdpr.anonymize(p_kind text, p_subject_key text, p_reason text,
     p_tenant text DEFAULT NULL, p_force boolean DEFAULT false)
 RETURNS jsonb
@@ -358,7 +409,7 @@ ALTER FUNCTION gdpr.anonymize(text, text, text, text, boolean) OWNER TO pgdpr_ow
 REVOKE ALL ON FUNCTION gdpr.anonymize(text, text, text, text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gdpr.anonymize(text, text, text, text, boolean) TO pgdpr_erasure, pgdpr_admin;
 COMMENT ON FUNCTION gdpr.anonymize(text, text, text, text, boolean) IS
-    'Erase one subject (GDPR Art. 17, seed S3): summary per table and the proof''s verdict';
+    'Erase one subject (GDPR Art. 17, docs/erasure.md): summary per table and the proof''s verdict';
 
 -- Erase many subjects of one tenant at once (the rules call this): one statement
 -- per declared table for the whole batch. Held subjects are skipped. If the batch

@@ -114,6 +114,12 @@ BEGIN
     IF v_sql IS NULL OR v_sql = '' THEN
         RETURN NULL;
     END IF;
+    -- The erasure itself removing a subject's mentions from other subjects' rows, also
+    -- from rows of subjects erased before (gdpr.erase_mentions; only the engine can
+    -- write the pass, and only inside its own transaction).
+    IF EXISTS (SELECT FROM gdpr.erasure_mention_pass p WHERE p.xid = pg_current_xact_id()) THEN
+        RETURN NULL;
+    END IF;
     -- On a via table the query locks the subjects first (see gdpr.erasure_guard_query)
     -- and may wait there for an erasure; its snapshot predates that wait. It runs a
     -- second time, with a snapshot taken after the locks, to read the ledger entry the

@@ -6,6 +6,8 @@ ALTER SCHEMA club_app OWNER TO postgres;
 CREATE SCHEMA gdpr;
 ALTER SCHEMA gdpr OWNER TO pgdpr_owner;
 COMMENT ON SCHEMA gdpr IS 'pgdpr engine: catalog, audit trail and the functions built on them';
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+COMMENT ON EXTENSION pg_trgm IS 'text similarity measurement and index searching based on trigrams';
 CREATE FUNCTION club.cpr_birth_date(p_cpr text) RETURNS date
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -348,7 +350,7 @@ BEGIN
                         AND d.subject_key = v_row.subject_key AND d.done_at IS NULL));
 END $$;
 ALTER FUNCTION gdpr.anonymize(p_kind text, p_subject_key text, p_reason text, p_tenant text, p_force boolean) OWNER TO pgdpr_owner;
-COMMENT ON FUNCTION gdpr.anonymize(p_kind text, p_subject_key text, p_reason text, p_tenant text, p_force boolean) IS 'Erase one subject (GDPR Art. 17, seed S3): summary per table and the proof''s verdict';
+COMMENT ON FUNCTION gdpr.anonymize(p_kind text, p_subject_key text, p_reason text, p_tenant text, p_force boolean) IS 'Erase one subject (GDPR Art. 17, docs/erasure.md): summary per table and the proof''s verdict';
 CREATE FUNCTION gdpr.anonymize_many(p_kind text, p_tenant text, p_subject_keys text[], p_reason text, p_rule_id bigint DEFAULT NULL::bigint) RETURNS TABLE(subject_key text, outcome text, detail jsonb)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2196,6 +2198,10 @@ DECLARE
     v_proof jsonb;
     v_reason text;
     v_pattern text;
+    v_extra_cols text;
+    v_groups text;
+    v_owned_join text;
+    v_mentions jsonb;
 BEGIN
     SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = p_kind;
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
@@ -2208,25 +2214,65 @@ BEGIN
     --    identifying values (the columns of category 'name' are names, matched as whole
     --    words; the full name is the names joined by a space; names shorter than 2 and
     --    other values shorter than 3 characters are left out: they would shred every
-    --    text). From them, per subject, two case-insensitive regular expressions joined
-    --    by U+001F (gdpr.redact: the values matched anywhere, then the names as words,
-    --    escaped, longest first). The patterns stay in this transaction's memory: the
-    --    proof (step 7) searches with them, and nothing of them is stored.
+    --    text). From them and the subject's bank and address values, per subject, the
+    --    redaction pattern (gdpr.redact_capture: every form staff write the values in,
+    --    the subject-specific forms first, then those for its own rows only) and the keys
+    --    of the mention search (step 5b). The patterns stay in this transaction's memory:
+    --    the proof (step 7) searches with them, and nothing of them is stored.
     SELECT COALESCE(string_agg(format('r.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category = 'name'), ''),
            COALESCE(string_agg(format('r.%I::text', i.c), ', ' ORDER BY i.o) FILTER (WHERE cc.category IS DISTINCT FROM 'name'), '')
       INTO v_name_cols, v_other_cols
       FROM unnest(v_s.identifying) WITH ORDINALITY AS i(c, o)
       LEFT JOIN gdpr.catalog_column cc
         ON cc.table_schema = v_s.table_schema AND cc.table_name = v_s.table_name AND cc.column_name = i.c;
+    -- Beyond the identifying columns, the redaction also takes the subject's bank and
+    -- address values: the root's declared columns of category bank or address and those
+    -- of the rows it owns (its address), each alone and, per table and category, in
+    -- runs written together (registration and account number; street, postcode, city).
+    WITH src AS (
+        SELECT 'r' AS alias, v_s.table_schema AS sch, v_s.table_name AS tab, NULL::text AS joined, 0 AS n
+        UNION ALL
+        SELECT 'o' || row_number() OVER (ORDER BY t.position, t.table_schema, t.table_name),
+               t.table_schema, t.table_name,
+               format('LEFT JOIN %I.%I %s ON %s.%I = r.%I%s', t.table_schema, t.table_name, '%1$s', '%1$s',
+                      t.parent_column, t.link_column,
+                      CASE WHEN v_s.tenant_column IS NOT NULL AND EXISTS (
+                                SELECT FROM pg_attribute a WHERE a.attrelid = format('%I.%I', t.table_schema, t.table_name)::regclass
+                                   AND a.attname = v_s.tenant_column AND a.attnum > 0 AND NOT a.attisdropped)
+                           THEN format(' AND %s.%I = r.%I', '%1$s', v_s.tenant_column, v_s.tenant_column) ELSE '' END),
+               1
+          FROM gdpr.catalog_table t WHERE t.kind = p_kind AND t.link = 'owned'
+    ), cols AS (
+        SELECT src.alias, src.n, c.category, a.attnum, a.attname
+          FROM src
+          JOIN gdpr.catalog_column c ON c.table_schema = src.sch AND c.table_name = src.tab
+          JOIN pg_attribute a ON a.attrelid = format('%I.%I', src.sch, src.tab)::regclass AND a.attname = c.column_name
+         WHERE c.category IN ('bank', 'address')
+           AND NOT (src.n = 0 AND c.column_name = ANY (v_s.identifying))
+    )
+    SELECT COALESCE((SELECT string_agg(format('%s.%I::text', cols.alias, cols.attname), ', '
+                                       ORDER BY cols.n, cols.alias, cols.attnum) FROM cols), ''),
+           COALESCE((SELECT string_agg(g.expr, ', ' ORDER BY g.alias, g.category)
+                       FROM (SELECT cols.alias, cols.category,
+                                    format('concat_ws(E''\x1f'', %s)', string_agg(format('%s.%I::text', cols.alias, cols.attname),
+                                                                                ', ' ORDER BY cols.attnum)) AS expr
+                               FROM cols GROUP BY cols.alias, cols.category HAVING count(*) > 1) g), ''),
+           COALESCE((SELECT string_agg(format(src.joined, src.alias), ' ' ORDER BY src.alias) FROM src WHERE src.n = 1), '')
+      INTO v_extra_cols, v_groups, v_owned_join;
     EXECUTE format($q$
         WITH r AS MATERIALIZED (
-                SELECT r.%1$I::text AS k, ARRAY[%2$s]::text[] AS names, ARRAY[%3$s]::text[] AS others
-                  FROM %4$s r WHERE %5$s)
-        SELECT array_agg(r.k ORDER BY r.k), array_agg(gdpr.redact_pattern(r.names, r.others) ORDER BY r.k)
-          FROM r$q$,
+                SELECT r.%1$I::text AS k, ARRAY[%2$s]::text[] AS names, ARRAY[%3$s]::text[] AS others,
+                       ARRAY[%6$s]::text[] AS extra, ARRAY[%7$s]::text[] AS groups
+                  FROM %4$s r %8$s WHERE %5$s)
+        -- the redaction pattern and the mention search's keys come from r alone
+        -- (gdpr.redact_capture)
+        SELECT array_agg(r.k ORDER BY r.k), array_agg(x.pattern ORDER BY r.k),
+               jsonb_agg(jsonb_build_object('pattern', x.pattern, 'keys', x.mention_keys) ORDER BY r.k)
+          FROM r, LATERAL gdpr.redact_capture(r.names, r.others || r.extra, r.groups) x$q$,
         v_s.key_column, v_name_cols, v_other_cols, v_root,
-        gdpr.subject_filter(v_s.table_schema, v_s.table_name, 'r', v_key_match, v_tenant_match))
-      INTO v_keys, v_patterns USING p_keys, p_tenant;
+        gdpr.subject_filter(v_s.table_schema, v_s.table_name, 'r', v_key_match, v_tenant_match),
+        v_extra_cols, v_groups, v_owned_join)
+      INTO v_keys, v_patterns, v_mentions USING p_keys, p_tenant;
     IF v_keys IS NULL THEN
         RETURN jsonb_build_object('keys', '[]'::jsonb, 'tables', '{}'::jsonb, 'proof', '{}'::jsonb);
     END IF;
@@ -2359,6 +2405,12 @@ BEGIN
         v_tables := v_tables || jsonb_build_object(v_table,
             jsonb_build_object('deleted', v_count, 'anonymized', 0, 'retained', 0));
     END LOOP;
+    -- 5b. Mentions of these subjects in OTHER subjects' rows (a note on another
+    --     customer naming this one): every declared free-text column of the tenant
+    --     loses the subjects' specific forms (gdpr.redact_mentions); rows found by the
+    --     mention keys (trigram index, gdpr.mentions.sql) and rewritten only when the
+    --     text changes.
+    PERFORM gdpr.erase_mentions(p_kind, p_tenant, v_mentions);
     -- 6. Ledger (no personal data) and audit trail, one row per subject.
     IF p_category <> 'replay' THEN
         INSERT INTO gdpr.erasure_ledger (kind, tenant, subject_key, erased_at, actor, rule_id, reason_category)
@@ -2402,6 +2454,63 @@ BEGIN
 END $_$;
 ALTER FUNCTION gdpr.erase_batch(p_kind text, p_tenant text, p_keys text[], p_reason text, p_rule_id bigint, p_category text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.erase_batch(p_kind text, p_tenant text, p_keys text[], p_reason text, p_rule_id bigint, p_category text) IS 'Erase a batch of locked subjects of one tenant, one statement per declared table; internal';
+CREATE FUNCTION gdpr.erase_mentions(p_kind text, p_tenant text, p_mentions jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS $_$
+DECLARE
+    v_patterns text[];
+    v_likes text[];
+    v_c record;
+    v_src record;
+    v_s gdpr.subject_kind;
+    v_types record;
+    v_tenant_cond text;
+    v_new text;
+    v_count bigint;
+    v_result jsonb := '{}';
+BEGIN
+    SELECT array_agg(m.p ORDER BY m.o, k.o), array_agg(k.k ORDER BY m.o, k.o)
+      INTO v_patterns, v_likes
+      FROM (SELECT split_part(e.value ->> 'pattern', E'\x1f', 1) AS p, e.value -> 'keys' AS keys, e.o
+              FROM jsonb_array_elements(p_mentions) WITH ORDINALITY AS e(value, o)) m,
+           jsonb_array_elements_text(m.keys) WITH ORDINALITY AS k(k, o)
+     WHERE m.p <> '';
+    IF v_likes IS NULL THEN
+        RETURN v_result;
+    END IF;
+    INSERT INTO gdpr.erasure_mention_pass (xid) VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING;
+    FOR v_c IN SELECT * FROM gdpr.mention_columns() LOOP
+        SELECT * INTO v_s FROM gdpr.subject_kind WHERE kind = v_c.kind;
+        SELECT * INTO v_types FROM gdpr.subject_types(v_c.kind);
+        SELECT * INTO v_src FROM gdpr.subject_source(v_c.table_schema, v_c.table_name, 'a');
+        v_tenant_cond := CASE WHEN p_tenant IS NOT NULL AND v_src.tenant_expr IS NOT NULL
+                              THEN format('%s = $3::%s', v_src.tenant_expr, v_types.tenant_type) ELSE 'true' END;
+        -- the mention forms of the subjects whose keys the row's text contains
+        v_new := format('gdpr.redact_mentions(a.%1$I, (SELECT string_agg(DISTINCT s.p, ''|'')
+                             FROM (SELECT gdpr.mention_text(a.%1$I::text) AS t OFFSET 0) x,
+                                  unnest($1::text[], $2::text[]) AS s(p, lk)
+                            WHERE x.t LIKE s.lk))', v_c.column_name);
+        EXECUTE format(
+            'WITH u AS (UPDATE %1$I.%2$I a SET %3$I = %4$s FROM (SELECT) AS one %5$s
+                         WHERE %6$s AND %7$s AND gdpr.mention_text(a.%3$I::text) LIKE ANY ($2::text[])
+                           AND %4$s IS DISTINCT FROM a.%3$I
+                         RETURNING 1)
+             SELECT count(*) FROM u',
+            v_c.table_schema, v_c.table_name, v_c.column_name, v_new, v_src.from_clause,
+            v_tenant_cond, v_src.where_clause)
+           INTO v_count USING v_patterns, v_likes, p_tenant;
+        IF v_count > 0 THEN
+            v_result := v_result || jsonb_build_object(
+                format('%I.%I.%I', v_c.table_schema, v_c.table_name, v_c.column_name), v_count);
+        END IF;
+    END LOOP;
+    DELETE FROM gdpr.erasure_mention_pass WHERE xid = pg_current_xact_id();
+    RETURN v_result;
+END $_$;
+ALTER FUNCTION gdpr.erase_mentions(p_kind text, p_tenant text, p_mentions jsonb) OWNER TO pgdpr_owner;
+COMMENT ON FUNCTION gdpr.erase_mentions(p_kind text, p_tenant text, p_mentions jsonb) IS 'Remove a batch of subjects'' mentions from every declared free-text column of the tenant; internal';
 CREATE FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) RETURNS text
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2466,6 +2575,12 @@ DECLARE
     v_subject text;
 BEGIN
     IF v_sql IS NULL OR v_sql = '' THEN
+        RETURN NULL;
+    END IF;
+    -- The erasure itself removing a subject's mentions from other subjects' rows, also
+    -- from rows of subjects erased before (gdpr.erase_mentions; only the engine can
+    -- write the pass, and only inside its own transaction).
+    IF EXISTS (SELECT FROM gdpr.erasure_mention_pass p WHERE p.xid = pg_current_xact_id()) THEN
         RETURN NULL;
     END IF;
     -- On a via table the query locks the subjects first (see gdpr.erasure_guard_query)
@@ -3390,6 +3505,26 @@ BEGIN
 END $$;
 ALTER FUNCTION gdpr.install_erasure_guards(p_kind text) OWNER TO pgdpr_owner;
 COMMENT ON FUNCTION gdpr.install_erasure_guards(p_kind text) IS 'Install (or renew) the erasure guard triggers (insert, update) on every declared direct/via table';
+CREATE FUNCTION gdpr.install_mention_indexes() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_p record;
+    v_n integer := 0;
+BEGIN
+    FOR v_p IN SELECT * FROM gdpr.mention_index_plan(false) ORDER BY step LOOP
+        BEGIN
+            EXECUTE v_p.statement;
+            v_n := v_n + CASE WHEN v_p.statement LIKE 'CREATE INDEX%' THEN 1 ELSE 0 END;
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE WARNING 'mention index not created (%): run pgdpr migrate as the table''s owner', SQLERRM;
+        END;
+    END LOOP;
+    RETURN v_n;
+END $$;
+ALTER FUNCTION gdpr.install_mention_indexes() OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.install_mention_indexes() IS 'Create (or rebuild) the trigram indexes of the mention search on every declared free-text column';
 CREATE FUNCTION gdpr.install_salt() RETURNS bytea
     LANGUAGE sql STABLE
     AS $$
@@ -3828,6 +3963,75 @@ CREATE FUNCTION gdpr.masked_number_pattern() RETURNS text
 $$;
 ALTER FUNCTION gdpr.masked_number_pattern() OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.masked_number_pattern() IS 'Regular expression of the CPR- and account-shaped numbers masked in free text';
+CREATE FUNCTION gdpr.mention_columns() RETURNS TABLE(table_schema name, table_name name, column_name name, kind text, is_json boolean, indexable boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT c.table_schema, c.table_name, c.column_name, t.kind,
+           a.atttypid IN ('json'::regtype, 'jsonb'::regtype),
+           a.atttypid IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype)
+      FROM gdpr.catalog_column c
+      JOIN gdpr.catalog_table t USING (table_schema, table_name)
+      JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass
+                         AND a.attname = c.column_name AND NOT a.attisdropped
+     WHERE c.category = 'free_text'
+       AND (t.on_erase <> 'retain' OR NOT c.part_of_record)
+       AND a.atttypid IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype,
+                          'json'::regtype, 'jsonb'::regtype)
+     ORDER BY 1, 2, 3
+$$;
+ALTER FUNCTION gdpr.mention_columns() OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.mention_index_plan(p_concurrently boolean DEFAULT true) RETURNS TABLE(step integer, statement text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_trgm name;
+    v_version text;
+    v_c record;
+    v_name text;
+    v_index regclass;
+    v_conc text := CASE WHEN p_concurrently THEN ' CONCURRENTLY' ELSE '' END;
+BEGIN
+    SELECT n.nspname INTO v_trgm
+      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+    IF v_trgm IS NULL THEN
+        RETURN;
+    END IF;
+    v_version := 'pgdpr mention search ' || md5(pg_get_functiondef('gdpr.mention_text(text)'::regprocedure)
+                                                 || pg_get_functiondef('gdpr.redact_fold(text)'::regprocedure));
+    step := 0;
+    FOR v_c IN SELECT * FROM gdpr.mention_columns() m WHERE m.indexable LOOP
+        v_name := left(v_c.table_name || '_' || v_c.column_name, 49) || '_gdpr_mention';
+        v_index := to_regclass(format('%I.%I', v_c.table_schema, v_name));
+        CONTINUE WHEN v_index IS NOT NULL AND obj_description(v_index, 'pg_class') IS NOT DISTINCT FROM v_version
+                      AND (SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = v_index);
+        IF v_index IS NOT NULL THEN
+            step := step + 1;
+            statement := format('DROP INDEX%s %s', v_conc, v_index);
+            RETURN NEXT;
+        END IF;
+        step := step + 1;
+        statement := format('CREATE INDEX%s %I ON %I.%I USING gin (gdpr.mention_text(%I) %I.gin_trgm_ops)',
+                            v_conc, v_name, v_c.table_schema, v_c.table_name, v_c.column_name, v_trgm);
+        RETURN NEXT;
+        step := step + 1;
+        statement := format('COMMENT ON INDEX %I.%I IS %L', v_c.table_schema, v_name, v_version);
+        RETURN NEXT;
+    END LOOP;
+END $$;
+ALTER FUNCTION gdpr.mention_index_plan(p_concurrently boolean) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.mention_index_plan(p_concurrently boolean) IS 'Statements that create or rebuild the trigram indexes of the mention search';
+CREATE FUNCTION gdpr.mention_text(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT pg_catalog.regexp_replace(
+               pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(gdpr.redact_fold(p_text),
+                   'æ', 'ae'), 'ø', 'oe'), 'å', 'aa'),
+               '[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+', '', 'g')
+$$;
+ALTER FUNCTION gdpr.mention_text(p_text text) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.mention_text(p_text text) IS 'A text as the mention search compares it: folded, æøå transliterated, separators removed';
 CREATE FUNCTION gdpr.minor_figures(p_tenant text, p_on date DEFAULT CURRENT_DATE) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4643,14 +4847,14 @@ CREATE FUNCTION gdpr.redact(p_value json, p_pattern text) RETURNS json
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
     SELECT CASE WHEN p_pattern IS NULL OR p_value IS NULL THEN p_value
-                ELSE gdpr.redact(p_value::text, p_pattern)::json END
+                ELSE gdpr.redact(p_value::pg_catalog.text, p_pattern)::pg_catalog.json END
 $$;
 ALTER FUNCTION gdpr.redact(p_value json, p_pattern text) OWNER TO postgres;
 CREATE FUNCTION gdpr.redact(p_value jsonb, p_pattern text) RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
     SELECT CASE WHEN p_pattern IS NULL OR p_value IS NULL THEN p_value
-                ELSE gdpr.redact(p_value::text, p_pattern)::jsonb END
+                ELSE gdpr.redact(p_value::pg_catalog.text, p_pattern)::pg_catalog.jsonb END
 $$;
 ALTER FUNCTION gdpr.redact(p_value jsonb, p_pattern text) OWNER TO postgres;
 CREATE FUNCTION gdpr.redact(p_text text, p_pattern text) RETURNS text
@@ -4659,10 +4863,214 @@ CREATE FUNCTION gdpr.redact(p_text text, p_pattern text) RETURNS text
     SELECT CASE WHEN p_pattern IS NULL OR p_text IS NULL THEN p_text
                 ELSE gdpr.redact_step(
                          gdpr.redact_step(p_text, pg_catalog.split_part(p_pattern, E'\x1f', 1), '[anonymiseret]'),
-                         pg_catalog.split_part(p_pattern, E'\x1f', 2), '\1[anonymiseret]') END
+                         pg_catalog.split_part(p_pattern, E'\x1f', 2), '[anonymiseret]') END
 $$;
 ALTER FUNCTION gdpr.redact(p_text text, p_pattern text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.redact(p_text text, p_pattern text) IS 'A text with every match of a subject''s redaction patterns replaced by [anonymiseret]';
+CREATE FUNCTION gdpr.redact_bounded(p_first text, p_regex text, p_last text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+    SELECT CASE WHEN p_first OPERATOR(pg_catalog.~) '^[0-9]' THEN '(?<![0-9])'
+                WHEN p_first OPERATOR(pg_catalog.~) '^[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]'
+                    THEN '(?<![0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f])' ELSE '' END
+           OPERATOR(pg_catalog.||) p_regex
+           OPERATOR(pg_catalog.||) CASE WHEN p_last OPERATOR(pg_catalog.~) '[0-9]$' THEN '(?![0-9])'
+                   WHEN p_last OPERATOR(pg_catalog.~) '[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]$'
+                       THEN '(?![0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f])' ELSE '' END
+$_$;
+ALTER FUNCTION gdpr.redact_bounded(p_first text, p_regex text, p_last text) OWNER TO postgres;
+CREATE FUNCTION gdpr.redact_capture(p_names text[], p_others text[], p_groups text[] DEFAULT '{}'::text[], OUT pattern text, OUT mention_keys text[]) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS $$
+BEGIN
+    WITH f AS MATERIALIZED (SELECT * FROM gdpr.redact_forms(p_names, p_others, p_groups))
+    SELECT COALESCE(string_agg(f.regex, '|' ORDER BY f.weight DESC, f.regex) FILTER (WHERE f.mention), '')
+           || E'\x1f'
+           || COALESCE(string_agg(f.regex, '|' ORDER BY f.weight DESC, f.regex) FILTER (WHERE NOT f.mention), ''),
+           -- a key that contains another one finds nothing more: each key is a GIN scan
+           COALESCE((SELECT array_agg(k.k ORDER BY k.k)
+                       FROM (SELECT DISTINCT u.k FROM f g, unnest(g.like_keys) AS u(k)
+                              WHERE g.mention AND length(u.k) >= 5) k
+                      WHERE NOT EXISTS (SELECT FROM f g2, unnest(g2.like_keys) AS o(k)
+                                         WHERE g2.mention AND length(o.k) >= 5 AND o.k <> k.k
+                                           AND k.k LIKE o.k)), '{}')
+      INTO pattern, mention_keys
+      FROM (SELECT DISTINCT ON (r.regex) r.* FROM f r ORDER BY r.regex, r.mention DESC) f;
+END $$;
+ALTER FUNCTION gdpr.redact_capture(p_names text[], p_others text[], p_groups text[], OUT pattern text, OUT mention_keys text[]) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.redact_capture(p_names text[], p_others text[], p_groups text[], OUT pattern text, OUT mention_keys text[]) IS 'A subject''s redaction pattern (for gdpr.redact) and the keys of its mention search';
+CREATE FUNCTION gdpr.redact_fold(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT pg_catalog.translate(p_text, 'ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞ',
+                                        'abcdefghijklmnopqrstuvwxyzàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþ')
+$$;
+ALTER FUNCTION gdpr.redact_fold(p_text text) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.redact_fold(p_text text) IS 'Lower case of ASCII and Latin-1 letters by an explicit mapping, whatever the database''s LC_CTYPE';
+CREATE FUNCTION gdpr.redact_forms(p_names text[], p_others text[], p_groups text[] DEFAULT '{}'::text[]) RETURNS TABLE(regex text, like_keys text[], mention boolean, weight integer)
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $_$
+BEGIN
+    RETURN QUERY
+    WITH parts AS (
+        SELECT n.i, w.j, w.word, n.i = max(n.i) OVER () AS family
+          FROM unnest(p_names) WITH ORDINALITY AS n(v, i),
+               LATERAL regexp_split_to_table(btrim(n.v), '[\s\u00a0-]+') WITH ORDINALITY AS w(word, j)
+         WHERE length(w.word) >= 2
+    ), given AS (
+        SELECT p.word AS g FROM parts p WHERE NOT p.family
+        UNION
+        SELECT string_agg(p.word, ' ' ORDER BY p.i, p.j) FROM parts p WHERE NOT p.family HAVING count(*) > 1
+    ), fam AS (
+        SELECT p.word AS f, false AS whole FROM parts p WHERE p.family
+        UNION
+        SELECT string_agg(p.word, ' ' ORDER BY p.j), true FROM parts p WHERE p.family HAVING count(*) > 1
+    ), title AS (
+        SELECT '(?:hr|fru|frk)(?:\.[\s\u00a0]*|[\s\u00a0]+)' AS t
+    ), vals AS (
+        SELECT btrim(o) AS v FROM unnest(p_others) AS o WHERE btrim(o) <> ''
+    ), nums AS (  -- values written as numbers: their digits; Danish phone numbers without +45
+        SELECT v.v, CASE WHEN v.v ~ '^\s*(\+|00)\s*45' AND length(regexp_replace(v.v, '[^0-9]', '', 'g'))
+                                  = CASE WHEN v.v ~ '^\s*00' THEN 12 ELSE 10 END
+                         THEN right(regexp_replace(v.v, '[^0-9]', '', 'g'), 8)
+                         ELSE regexp_replace(v.v, '[^0-9]', '', 'g') END AS core,
+               v.v ~ '^\s*(\+|00)\s*45' AS dk_prefix
+          FROM vals v
+         WHERE v.v ~ '^[\s\u00a0]*\+?[0-9][0-9\s\u00a0().\/-]*$'
+    )
+    -- names in the subject's own rows: every part, with or without a title, genitive too
+    SELECT gdpr.redact_bounded(p.word, '(?:' || title.t || ')?' || gdpr.redact_literal(p.word) || '(?:[''\u2019]?s)?', 'a'),
+           NULL::text[], false, length(p.word)
+      FROM parts p, title
+    UNION ALL  -- a given name with the family name (whole or a part): a mention
+    SELECT gdpr.redact_bounded(g.g, gdpr.redact_literal(g.g || ' ' || f.f) || '(?:[''\u2019]?s)?', 'a'),
+           ARRAY['%' || gdpr.mention_text(g.g || f.f) || '%'], true, length(g.g || f.f) + 1
+      FROM given g, fam f
+    UNION ALL  -- a family name of several words, whole (Ørnsholt-Bæk)
+    SELECT gdpr.redact_bounded(f.f, gdpr.redact_literal(f.f) || '(?:[''\u2019]?s)?', 'a'),
+           ARRAY['%' || gdpr.mention_text(f.f) || '%'], true, length(f.f)
+      FROM fam f WHERE f.whole
+    UNION ALL  -- a title with the family name (whole or a part): a mention
+    SELECT gdpr.redact_bounded('a', title.t || gdpr.redact_literal(f.f) || '(?:[''\u2019]?s)?', 'a'),
+           ARRAY['%hr' || gdpr.mention_text(f.f) || '%', '%fru' || gdpr.mention_text(f.f) || '%',
+                 '%frk' || gdpr.mention_text(f.f) || '%'], true, length(f.f) + 3
+      FROM fam f, title
+    UNION ALL  -- e-mail addresses, whole
+    SELECT gdpr.redact_bounded(v.v, gdpr.redact_literal(v.v), v.v),
+           ARRAY['%' || gdpr.mention_text(v.v) || '%'], true, length(v.v)
+      FROM vals v WHERE strpos(v.v, '@') > 0
+    UNION ALL  -- and their local part
+    SELECT gdpr.redact_bounded(l.l, gdpr.redact_literal(l.l), l.l),
+           ARRAY['%' || gdpr.mention_text(l.l) || '%'], length(l.l) >= 5, length(l.l)
+      FROM (SELECT split_part(v.v, '@', 1) AS l FROM vals v WHERE strpos(v.v, '@') > 0) l
+     WHERE length(l.l) >= 3
+       AND gdpr.redact_fold(l.l) NOT IN (SELECT gdpr.redact_fold(p.word) FROM parts p)
+    UNION ALL  -- numbers (phone, CPR, account, customer number written as digits ...)
+    SELECT gdpr.redact_bounded(CASE WHEN n.dk_prefix THEN '+' ELSE n.core END,
+               CASE WHEN n.dk_prefix
+                    THEN '(?:(?:\+|00)[\s\u00a0./()_\u2013-]*4'
+                         || '[\s\u00a0./()_\u2013-]*5'
+                         || '[\s\u00a0./()_\u2013-]*)?'
+                    WHEN n.v ~ '^\s*\+' THEN '\+?' ELSE '' END
+               || CASE WHEN length(n.core) = 10 AND n.core ~ '^[0-3][0-9][01][0-9]'
+                       -- a CPR number: DDMMYY SSSS, also DDMM19YY SSSS
+                       THEN gdpr.redact_literal(left(n.core, 4))
+                            || '[\s\u00a0./()_\u2013-]*(?:(?:19|20)'
+                            || '[\s\u00a0./()_\u2013-]*)?'
+                            || gdpr.redact_literal(substr(n.core, 5))
+                       ELSE gdpr.redact_literal(n.core) END, n.core),
+           CASE WHEN length(n.core) = 10 AND n.core ~ '^[0-3][0-9][01][0-9]'
+                THEN ARRAY['%' || left(n.core, 4) || '%' || substr(n.core, 5) || '%']
+                ELSE ARRAY['%' || n.core || '%'] END,
+           length(n.core) >= 6, length(n.core)
+      FROM nums n WHERE length(n.core) >= 3
+    UNION ALL  -- a CPR number as YYYY-MM-DD SSSS
+    SELECT gdpr.redact_bounded('1', '(?:19|20)[\s\u00a0./()_\u2013-]*'
+               || gdpr.redact_literal(substr(n.core, 5, 2)) || '[\s\u00a0./()_\u2013-]*'
+               || gdpr.redact_literal(substr(n.core, 3, 2)) || '[\s\u00a0./()_\u2013-]*'
+               || gdpr.redact_literal(left(n.core, 2)) || '[\s\u00a0./()_\u2013-]*'
+               || gdpr.redact_literal(right(n.core, 4)), '0'),
+           ARRAY['%' || substr(n.core, 5, 2) || '%' || substr(n.core, 3, 2) || left(n.core, 2) || '%'
+                 || right(n.core, 4) || '%'], true, 12
+      FROM nums n WHERE length(n.core) = 10 AND n.core ~ '^[0-3][0-9][01][0-9]'
+    UNION ALL  -- everything else: customer number, member card, key fob, address line, city
+    SELECT gdpr.redact_bounded(v.v, gdpr.redact_literal(v.v), v.v),
+           ARRAY['%' || gdpr.mention_text(v.v) || '%'],
+           v.v ~ '[0-9]' AND length(v.v) >= 4, length(v.v)
+      FROM vals v
+     WHERE strpos(v.v, '@') = 0 AND length(v.v) >= 3 AND NOT EXISTS (SELECT FROM nums n WHERE n.v = v.v)
+    UNION ALL  -- values written together (every run of two or more of a group, in order):
+               -- registration and account number; street, postcode and city
+    SELECT gdpr.redact_bounded(r.a[1], (SELECT string_agg(gdpr.redact_literal(x),
+               '[\s\u00a0.,/()_\u2013-]*' ORDER BY o) FROM unnest(r.a) WITH ORDINALITY AS u(x, o)),
+               r.a[cardinality(r.a)]),
+           ARRAY['%' || gdpr.mention_text(array_to_string(r.a, '')) || '%'],
+           -- a mention when one of the run is (an account, an address line), not for a
+           -- postcode and city, which thousands share
+           EXISTS (SELECT FROM unnest(r.a) AS x
+                    WHERE length(regexp_replace(x, '[^0-9]', '', 'g')) >= 6
+                       OR (x ~ '[0-9]' AND x ~ '[^0-9\s.,/()+-]' AND length(x) >= 4)),
+           length(array_to_string(r.a, ' '))
+      FROM (SELECT DISTINCT g.a[i:j] AS a
+              FROM (SELECT array_remove(ARRAY(SELECT NULLIF(btrim(x), '')
+                                                FROM unnest(string_to_array(p, E'\x1f')) WITH ORDINALITY AS e(x, o)
+                                               ORDER BY o), NULL) AS a
+                      FROM unnest(p_groups) AS p) g,
+                   generate_series(1, cardinality(g.a)) AS i, generate_series(1, cardinality(g.a)) AS j
+             WHERE j >= i + 1) r
+    ;
+END $_$;
+ALTER FUNCTION gdpr.redact_forms(p_names text[], p_others text[], p_groups text[]) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.redact_forms(p_names text[], p_others text[], p_groups text[]) IS 'The forms (regular expressions) in which a subject''s identifying values are redacted, with their mention keys';
+CREATE FUNCTION gdpr.redact_literal(p_value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+           pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+           pg_catalog.replace(pg_catalog.replace(
+           pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(
+           pg_catalog.regexp_replace(pg_catalog.translate(pg_catalog.regexp_replace(
+               p_value,
+               '([0-9])[^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+(?=[0-9])', '\1', 'g'),
+               'ÆØÅÉÜÖÄ', 'æøåéüöä'),
+               '([^0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\s\u00a0-])', '\\\1', 'g'),
+               '[\s\u00a0-]+', E'\x01', 'g'),
+               '([0-9])(?=[0-9])', E'\\1\x02', 'g'),
+               '[aA][aA]', E'\x03', 'g'),
+               'æ', E'\x04'), 'ø', E'\x05'), 'å', '(?:[åÅ]|aa)'),
+               'é', '[éÉ]'), 'ü', '[üÜ]'), 'ö', '[öÖ]'), 'ä', '[äÄ]'),
+               E'\x04', '(?:[æÆ]|ae)'), E'\x05', '(?:[øØ]|oe)'), E'\x03', '(?:aa|[åÅ])'),
+               E'\x01', '[\s\u00a0-]+'), E'\x02', '[\s\u00a0./()_\u2013-]*')
+$$;
+ALTER FUNCTION gdpr.redact_literal(p_value text) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.redact_literal(p_value text) IS 'Regular expression (flag i) of a literal value as staff write it: æøå, digit separators, spaces or hyphens';
+CREATE FUNCTION gdpr.redact_mentions(p_value json, p_pattern text) RETURNS json
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN p_pattern IS NULL OR p_value IS NULL THEN p_value
+                ELSE gdpr.redact_mentions(p_value::pg_catalog.text, p_pattern)::pg_catalog.json END
+$$;
+ALTER FUNCTION gdpr.redact_mentions(p_value json, p_pattern text) OWNER TO postgres;
+CREATE FUNCTION gdpr.redact_mentions(p_value jsonb, p_pattern text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN p_pattern IS NULL OR p_value IS NULL THEN p_value
+                ELSE gdpr.redact_mentions(p_value::pg_catalog.text, p_pattern)::pg_catalog.jsonb END
+$$;
+ALTER FUNCTION gdpr.redact_mentions(p_value jsonb, p_pattern text) OWNER TO postgres;
+CREATE FUNCTION gdpr.redact_mentions(p_text text, p_pattern text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN p_pattern IS NULL OR p_text IS NULL THEN p_text
+                ELSE gdpr.redact_step(p_text, pg_catalog.split_part(p_pattern, E'\x1f', 1), '[anonymiseret]') END
+$$;
+ALTER FUNCTION gdpr.redact_mentions(p_text text, p_pattern text) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.redact_mentions(p_text text, p_pattern text) IS 'A text with every mention of a subject (the specific forms of its pattern) replaced by [anonymiseret]';
 CREATE FUNCTION gdpr.redact_note(p_text text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -4671,45 +5079,27 @@ CREATE FUNCTION gdpr.redact_note(p_text text) RETURNS text
 $$;
 ALTER FUNCTION gdpr.redact_note(p_text text) OWNER TO postgres;
 COMMENT ON FUNCTION gdpr.redact_note(p_text text) IS 'A caller-written note with CPR- and account-shaped numbers replaced by a marker, at most 1000 characters';
-CREATE FUNCTION gdpr.redact_pattern(p_names text[], p_others text[]) RETURNS text
+CREATE FUNCTION gdpr.redact_pattern(p_names text[], p_others text[], p_groups text[] DEFAULT '{}'::text[]) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $_$
-    WITH vals AS (
-        SELECT pg_catalog.btrim(n) AS value, true AS is_word FROM pg_catalog.unnest(p_names) AS n
-        UNION ALL
-        SELECT pg_catalog.btrim(o), false FROM pg_catalog.unnest(p_others) AS o
-        UNION ALL
-        SELECT pg_catalog.array_to_string(p_names, ' '), false
-         WHERE pg_catalog.cardinality(pg_catalog.array_remove(p_names, NULL)) > 1
-    ), q AS (
-        SELECT DISTINCT ON (vals.value) vals.value, vals.is_word,
-               pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(
-                   pg_catalog.regexp_replace(pg_catalog.regexp_replace(
-                       vals.value, '[[:cntrl:]]', ' ', 'g'), '([0-9])[[:space:]-]+(?=[0-9])', '\1', 'g'),
-                   '([^[:alnum:][:space:]])', '\\\1', 'g'), '([0-9])(?=[0-9])', '\1[\\s-]*', 'g'),
-                   '\s+', '\\s+', 'g') AS escaped
-          FROM vals
-         WHERE pg_catalog.length(vals.value) >= CASE WHEN vals.is_word THEN 2 ELSE 3 END
-         ORDER BY vals.value, vals.is_word DESC
-    )
-    SELECT COALESCE(pg_catalog.string_agg(q.escaped, '|' ORDER BY pg_catalog.length(q.value) DESC, q.value)
-                        FILTER (WHERE NOT q.is_word), '')
-           || E'\x1f'
-           || COALESCE('(^|[^[:alnum:]_])(?:'
-                       || pg_catalog.string_agg(q.escaped, '|' ORDER BY pg_catalog.length(q.value) DESC, q.value)
-                              FILTER (WHERE q.is_word)
-                       || ')(?=[^[:alnum:]_]|$)', '')
-      FROM q
-$_$;
-ALTER FUNCTION gdpr.redact_pattern(p_names text[], p_others text[]) OWNER TO postgres;
-COMMENT ON FUNCTION gdpr.redact_pattern(p_names text[], p_others text[]) IS 'The redaction pattern (for gdpr.redact) of a subject''s name words and other identifying values';
+    AS $$
+    SELECT c.pattern FROM gdpr.redact_capture(p_names, p_others, p_groups) c
+$$;
+ALTER FUNCTION gdpr.redact_pattern(p_names text[], p_others text[], p_groups text[]) OWNER TO postgres;
+COMMENT ON FUNCTION gdpr.redact_pattern(p_names text[], p_others text[], p_groups text[]) IS 'The redaction pattern (for gdpr.redact) of a subject''s name words and other identifying values';
 CREATE FUNCTION gdpr.redact_step(p_text text, p_pattern text, p_replacement text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT CASE WHEN p_pattern = '' THEN p_text
+    SELECT CASE WHEN p_pattern OPERATOR(pg_catalog.=) '' THEN p_text
                 ELSE pg_catalog.regexp_replace(p_text, p_pattern, p_replacement, 'gi') END
 $$;
 ALTER FUNCTION gdpr.redact_step(p_text text, p_pattern text, p_replacement text) OWNER TO postgres;
+CREATE FUNCTION gdpr.redact_upper(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT pg_catalog.translate(p_text, 'abcdefghijklmnopqrstuvwxyzàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþ',
+                                        'ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞ')
+$$;
+ALTER FUNCTION gdpr.redact_upper(p_text text) OWNER TO postgres;
 CREATE FUNCTION gdpr.refresh_views() RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5301,7 +5691,7 @@ CREATE TABLE gdpr.rule (
     CONSTRAINT rule_max_subjects_per_run_check CHECK ((max_subjects_per_run > 0))
 );
 ALTER TABLE gdpr.rule OWNER TO pgdpr_owner;
-COMMENT ON TABLE gdpr.rule IS 'Trigger rules (seed S4): when, how often, only if, what';
+COMMENT ON TABLE gdpr.rule IS 'Trigger rules (docs/rules.md): when, how often, only if, what';
 COMMENT ON COLUMN gdpr.rule.author IS 'Role whose rights the rule runs with: its creator, or who last changed its definition or enabled it';
 CREATE FUNCTION gdpr.rule_author_refusal(p_rule gdpr.rule) RETURNS text
     LANGUAGE plpgsql STABLE
@@ -7899,6 +8289,11 @@ ALTER TABLE gdpr.erasure_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     NO MAXVALUE
     CACHE 1
 );
+CREATE TABLE gdpr.erasure_mention_pass (
+    xid xid8 NOT NULL
+);
+ALTER TABLE gdpr.erasure_mention_pass OWNER TO pgdpr_owner;
+COMMENT ON TABLE gdpr.erasure_mention_pass IS 'Transactions of an erasure rewriting other subjects'' free text; engine only, never committed with a row';
 CREATE TABLE gdpr.erasure_proof (
     kind text NOT NULL,
     tenant text DEFAULT ''::text NOT NULL,
@@ -8289,6 +8684,8 @@ ALTER TABLE ONLY gdpr.dsr_request
     ADD CONSTRAINT dsr_request_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY gdpr.erasure_ledger
     ADD CONSTRAINT erasure_ledger_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY gdpr.erasure_mention_pass
+    ADD CONSTRAINT erasure_mention_pass_pkey PRIMARY KEY (xid);
 ALTER TABLE ONLY gdpr.erasure_proof
     ADD CONSTRAINT erasure_proof_pkey PRIMARY KEY (kind, tenant, subject_key);
 ALTER TABLE ONLY gdpr.erasure_proof_scope
@@ -8344,18 +8741,28 @@ ALTER TABLE ONLY gdpr.tenant_table
 ALTER TABLE ONLY gdpr.ticker
     ADD CONSTRAINT ticker_pkey PRIMARY KEY (singleton);
 CREATE INDEX account_movements_customer ON club.account_movements USING btree (club_id, customer_id, booked_at);
+CREATE INDEX account_movements_text_gdpr_mention ON club.account_movements USING gin (gdpr.mention_text(text) public.gin_trgm_ops);
+COMMENT ON INDEX club.account_movements_text_gdpr_mention IS 'pgdpr mention search af148c7db95a1cee4c7b633d0f4206cd';
 CREATE INDEX activities_customer ON club.activities USING btree (club_id, customer_id, occurred_at);
 CREATE INDEX class_enrollments_class ON club.class_enrollments USING btree (club_id, class_id);
 CREATE INDEX class_enrollments_customer ON club.class_enrollments USING btree (club_id, customer_id, enrolled_at);
 CREATE INDEX consents_customer ON club.consents USING btree (club_id, customer_id, given_at);
+CREATE INDEX consents_evidence_gdpr_mention ON club.consents USING gin (gdpr.mention_text(evidence) public.gin_trgm_ops);
+COMMENT ON INDEX club.consents_evidence_gdpr_mention IS 'pgdpr mention search af148c7db95a1cee4c7b633d0f4206cd';
 CREATE INDEX custom_field_values_field ON club.custom_field_values USING btree (club_id, field_id);
 CREATE INDEX customers_address ON club.customers USING btree (club_id, address_id);
 CREATE UNIQUE INDEX customers_id ON club.customers USING btree (id);
 CREATE INDEX log_lines_customer ON club.log_lines USING btree (club_id, customer_id, written_at);
+CREATE INDEX log_lines_text_gdpr_mention ON club.log_lines USING gin (gdpr.mention_text(text) public.gin_trgm_ops);
+COMMENT ON INDEX club.log_lines_text_gdpr_mention IS 'pgdpr mention search af148c7db95a1cee4c7b633d0f4206cd';
 CREATE INDEX notes_customer ON club.notes USING btree (club_id, customer_id, written_at);
+CREATE INDEX notes_text_gdpr_mention ON club.notes USING gin (gdpr.mention_text(text) public.gin_trgm_ops);
+COMMENT ON INDEX club.notes_text_gdpr_mention IS 'pgdpr mention search af148c7db95a1cee4c7b633d0f4206cd';
 CREATE INDEX reservations_customer ON club.reservations USING btree (club_id, customer_id, starts_at);
 CREATE UNIQUE INDEX staff_id ON club.staff USING btree (id);
 CREATE INDEX table_bookings_customer ON club.table_bookings USING btree (club_id, customer_id, booked_for);
+CREATE INDEX table_bookings_note_gdpr_mention ON club.table_bookings USING gin (gdpr.mention_text(note) public.gin_trgm_ops);
+COMMENT ON INDEX club.table_bookings_note_gdpr_mention IS 'pgdpr mention search af148c7db95a1cee4c7b633d0f4206cd';
 CREATE INDEX audit_event_action ON gdpr.audit_event USING btree (action, at);
 CREATE INDEX audit_event_subject ON gdpr.audit_event USING btree (kind, subject_key, at);
 CREATE INDEX audit_note_subject ON gdpr.audit_note USING btree (kind, tenant, subject_key);
@@ -8823,6 +9230,7 @@ GRANT ALL ON FUNCTION gdpr.enable_rule(p_rule_id bigint) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.enable_rule(p_rule_id bigint) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.ensure_erasure_guards(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erase_batch(p_kind text, p_tenant text, p_keys text[], p_reason text, p_rule_id bigint, p_category text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.erase_mentions(p_kind text, p_tenant text, p_mentions jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erase_set_list(p_schema name, p_table name, p_retained boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erased_rows_sql(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.erasure_guard() FROM PUBLIC;
@@ -8869,6 +9277,8 @@ REVOKE ALL ON FUNCTION gdpr.insight_statements(p_kind text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.insight_unmasked(p_report jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.install_erasure_guards(p_kind text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.install_erasure_guards(p_kind text) TO pgdpr_admin;
+REVOKE ALL ON FUNCTION gdpr.install_mention_indexes() FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.install_mention_indexes() TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.install_salt() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.k_anonymity(p_kind text, p_subject_key text, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.k_anonymity(p_kind text, p_subject_key text, p_tenant text) TO pgdpr_erasure;
@@ -8898,6 +9308,9 @@ GRANT ALL ON FUNCTION gdpr.list_rules(p_tenant text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.list_rules(p_tenant text) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.lock_subject(p_kind text, p_tenant text, p_subject_key text, OUT subject_key text, OUT tenant text, OUT anonymized boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.lock_subjects(p_kind text, p_tenant text, p_keys text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.mention_columns() FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.mention_index_plan(p_concurrently boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION gdpr.mention_index_plan(p_concurrently boolean) TO pgdpr_admin;
 REVOKE ALL ON FUNCTION gdpr.minor_figures(p_tenant text, p_on date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.normalize_schedule(p_schedule text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.normalize_schedule(p_schedule text) TO pgdpr_owner;
