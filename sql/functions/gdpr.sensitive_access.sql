@@ -200,9 +200,10 @@ COMMENT ON FUNCTION gdpr.support_tenants(name) IS
 --        DDMMYYYY SSSS (27071952-4890) and YYYY-MM-DD SSSS (1952-07-27 4890);
 --   account: a four-digit registration number, S and 6-10 digits (1234-0012345678,
 --        1234 12345678), the account in groups (6054 760 147 977), any unbroken run
---        of 10-14 digits, any number of 4-14 digits after "konto"/"kontonr" and the
+--        of 10-19 digits, any number of 4-14 digits after "konto"/"kontonr" and the
 --        registration number before it (konto 3399-3625, reg.nr. 6054 kontonr.
---        760147977: the words stay), and an IBAN (DK50 0040 0440 1162 43).
+--        760147977: the words stay; also after "account"/"acct"), an IBAN (DK50 0040
+--        0440 1162 43), and card numbers (16-19 digits, or four groups of four).
 -- Digits next to a match must not be digits (a longer number is not cut up);
 -- letters may be. Phone numbers (eight digits) are not masked; a date range can be.
 CREATE OR REPLACE FUNCTION gdpr.masked_number_pattern() RETURNS pg_catalog.text
@@ -211,9 +212,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
            '|(?<![0-9])(?:19|20)[0-9]{2}S?[01][0-9]S?[0-3][0-9]S?[0-9]{4}(?![0-9])'
            '|(?<![0-9])[0-9]{4}S[0-9]{6,10}(?![0-9])'
            '|(?<![0-9])[0-9]{4}(?:S[0-9]{3}){2,3}(?![0-9])'
-           '|(?<![0-9])[0-9]{10,14}(?![0-9])'
-           '|(?<![0-9])[0-9]{4}(?=S[Kk][Oo][Nn][Tt][Oo])'
-           '|(?<=[Kk][Oo][Nn][Tt][Oo](?:[Nn][Rr]|[Nn][Uu][Mm][Mm][Ee][Rr])?[^0-9[:alpha:]]{0,5})'
+           '|(?<![0-9])[0-9]{4}(?:S[0-9]{4}){3}(?![0-9])'
+           '|(?<![0-9])[0-9]{10,19}(?![0-9])'
+           '|(?<![0-9])[0-9]{4}(?=S(?:[Kk][Oo][Nn][Tt][Oo]|[Aa][Cc][Cc]))'
+           '|(?<=(?:[Kk][Oo][Nn][Tt][Oo](?:[Nn][Rr]|[Nn][Uu][Mm][Mm][Ee][Rr])?|[Aa][Cc][Cc][Oo][Uu][Nn][Tt]|[Aa][Cc][Cc][Tt])'
+           '[^0-9[:alpha:]]{0,5})'
            '[0-9](?:S?[0-9]){3,13}(?![0-9])'
            '|(?<![[:alnum:]])[Dd][Kk][0-9]{2}(?:S?[0-9]{4}){3}S?[0-9]{2}(?![0-9])'
            , 'S?', '[^[:alnum:]]{0,5}'), 'S', '[^[:alnum:]]{1,5}')
