@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import subprocess
 import uuid
 from datetime import datetime, timezone
@@ -43,11 +44,16 @@ def bin_dir(conn) -> Path:
 
 def club_tables(conn) -> dict[str, list[str]]:
     """Every row of every club table, as sorted JSON text (anonymized_at left out: it is
-    the time of the (re-)erasure)."""
+    the time of the (re-)erasure; a value erased to a random one (erase = random, a
+    fresh UUID at each erasure) reads <random>)."""
     tables = [t for (t,) in conn.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'club' ORDER BY 1")]
-    return {t: sorted(r for (r,) in conn.execute(f"SELECT (to_jsonb(x) - 'anonymized_at')::text FROM club.{t} x"))
+    return {t: sorted(RANDOM.sub("<random>", r) for (r,) in conn.execute(
+                f"SELECT (to_jsonb(x) - 'anonymized_at')::text FROM club.{t} x"))
             for t in tables}
+
+
+RANDOM = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @pytest.fixture
