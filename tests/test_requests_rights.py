@@ -260,3 +260,17 @@ def test_age_band_is_not_open_to_staff(conn, club):
     with pytest.raises(errors.InsufficientPrivilege):
         conn.execute("SELECT gdpr.record_consent('customer', '1', 'newsletter', 'x')")
     conn.execute("RESET ROLE")
+
+
+def test_a_restriction_or_withdrawal_names_only_the_subjects_own_request(conn):
+    make_club(conn, 3)
+    a, b = make_customer(conn, 3), make_customer(conn, 3)
+    other = conn.execute("SELECT gdpr.open_request('customer', %s, 'restriction', 'mitid', NULL, NULL, '3')",
+                         (str(b.id),)).fetchone()[0]
+    with pytest.raises(errors.NoDataFound, match=f"request {other} not found for customer {a.id}"):
+        conn.execute("SELECT gdpr.restrict_processing('customer', %s, 'objection_pending', NULL, NULL, %s, '3')",
+                     (str(a.id), other))
+    own = conn.execute("SELECT gdpr.open_request('customer', %s, 'restriction', 'mitid', NULL, NULL, '3')",
+                       (str(a.id),)).fetchone()[0]
+    assert conn.execute("SELECT gdpr.restrict_processing('customer', %s, 'objection_pending', NULL, NULL, %s, '3')",
+                        (str(a.id), own)).fetchone()[0] > 0

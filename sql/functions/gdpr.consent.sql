@@ -163,12 +163,7 @@ BEGIN
     IF v_subject.anonymized THEN
         RAISE EXCEPTION '% % is already anonymised', p_kind, p_subject_key USING ERRCODE = 'object_in_use';
     END IF;
-    IF p_request_id IS NOT NULL AND NOT EXISTS (
-        SELECT FROM gdpr.dsr_request q WHERE q.id = p_request_id AND q.kind = p_kind
-           AND q.tenant = v_subject.tenant AND q.subject_key = v_subject.subject_key) THEN
-        RAISE EXCEPTION 'request % not found for % %', p_request_id, p_kind, p_subject_key
-            USING ERRCODE = 'no_data_found';
-    END IF;
+    PERFORM gdpr.require_request_of(p_request_id, p_kind, v_subject.tenant, v_subject.subject_key, p_subject_key);
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
     v_key_match := format('= $1::%s', v_types.key_type);
     v_tenant_match := format('= $2::%s', v_types.tenant_type);

@@ -79,6 +79,24 @@ $$;
 ALTER FUNCTION gdpr.request_subject(text, text, text) OWNER TO pgdpr_owner;
 REVOKE ALL ON FUNCTION gdpr.request_subject(text, text, text) FROM PUBLIC;
 
+-- A request an action answers (consent withdrawal, restriction) must be one of the
+-- subject's own (NULL: none named); p_key_as_given is the key as the caller wrote it,
+-- for the message.
+CREATE OR REPLACE FUNCTION gdpr.require_request_of(p_request_id bigint, p_kind text, p_tenant text,
+    p_subject_key text, p_key_as_given text)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_request_id IS NOT NULL AND NOT EXISTS (
+        SELECT FROM gdpr.dsr_request q WHERE q.id = p_request_id AND q.kind = p_kind
+           AND q.tenant = p_tenant AND q.subject_key = p_subject_key) THEN
+        RAISE EXCEPTION 'request % not found for % %', p_request_id, p_kind, p_key_as_given
+            USING ERRCODE = 'no_data_found';
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.require_request_of(bigint, text, text, text, text) OWNER TO pgdpr_owner;
+REVOKE ALL ON FUNCTION gdpr.require_request_of(bigint, text, text, text, text) FROM PUBLIC;
+
 -- "Now" for a change to the register: the real clock, or a fixed one an admin passes
 -- (tests, replaying a paper register). Staff cannot move the clock: a backdated close
 -- or extension would fake a deadline kept.

@@ -70,12 +70,7 @@ BEGIN
     IF v_subject.anonymized THEN
         RAISE EXCEPTION '% % is already anonymised', p_kind, p_subject_key USING ERRCODE = 'object_in_use';
     END IF;
-    IF p_request_id IS NOT NULL AND NOT EXISTS (
-        SELECT FROM gdpr.dsr_request q WHERE q.id = p_request_id AND q.kind = p_kind
-           AND q.tenant = v_subject.tenant AND q.subject_key = v_subject.subject_key) THEN
-        RAISE EXCEPTION 'request % not found for % %', p_request_id, p_kind, p_subject_key
-            USING ERRCODE = 'no_data_found';
-    END IF;
+    PERFORM gdpr.require_request_of(p_request_id, p_kind, v_subject.tenant, v_subject.subject_key, p_subject_key);
     INSERT INTO gdpr.processing_restriction (kind, tenant, subject_key, ground, request_id, created_by, until)
     VALUES (p_kind, v_subject.tenant, v_subject.subject_key, p_ground, p_request_id, gdpr.caller(), p_until)
     RETURNING id INTO v_id;

@@ -5511,6 +5511,19 @@ BEGIN
     END IF;
 END $$;
 ALTER FUNCTION gdpr.require_register_access(p_kind text, p_level text) OWNER TO pgdpr_owner;
+CREATE FUNCTION gdpr.require_request_of(p_request_id bigint, p_kind text, p_tenant text, p_subject_key text, p_key_as_given text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_request_id IS NOT NULL AND NOT EXISTS (
+        SELECT FROM gdpr.dsr_request q WHERE q.id = p_request_id AND q.kind = p_kind
+           AND q.tenant = p_tenant AND q.subject_key = p_subject_key) THEN
+        RAISE EXCEPTION 'request % not found for % %', p_request_id, p_kind, p_key_as_given
+            USING ERRCODE = 'no_data_found';
+    END IF;
+END $$;
+ALTER FUNCTION gdpr.require_request_of(p_request_id bigint, p_kind text, p_tenant text, p_subject_key text, p_key_as_given text) OWNER TO pgdpr_owner;
 CREATE FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text DEFAULT NULL::text, p_until timestamp with time zone DEFAULT NULL::timestamp with time zone, p_request_id bigint DEFAULT NULL::bigint, p_tenant text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5536,12 +5549,7 @@ BEGIN
     IF v_subject.anonymized THEN
         RAISE EXCEPTION '% % is already anonymised', p_kind, p_subject_key USING ERRCODE = 'object_in_use';
     END IF;
-    IF p_request_id IS NOT NULL AND NOT EXISTS (
-        SELECT FROM gdpr.dsr_request q WHERE q.id = p_request_id AND q.kind = p_kind
-           AND q.tenant = v_subject.tenant AND q.subject_key = v_subject.subject_key) THEN
-        RAISE EXCEPTION 'request % not found for % %', p_request_id, p_kind, p_subject_key
-            USING ERRCODE = 'no_data_found';
-    END IF;
+    PERFORM gdpr.require_request_of(p_request_id, p_kind, v_subject.tenant, v_subject.subject_key, p_subject_key);
     INSERT INTO gdpr.processing_restriction (kind, tenant, subject_key, ground, request_id, created_by, until)
     VALUES (p_kind, v_subject.tenant, v_subject.subject_key, p_ground, p_request_id, gdpr.caller(), p_until)
     RETURNING id INTO v_id;
@@ -7559,12 +7567,7 @@ BEGIN
     IF v_subject.anonymized THEN
         RAISE EXCEPTION '% % is already anonymised', p_kind, p_subject_key USING ERRCODE = 'object_in_use';
     END IF;
-    IF p_request_id IS NOT NULL AND NOT EXISTS (
-        SELECT FROM gdpr.dsr_request q WHERE q.id = p_request_id AND q.kind = p_kind
-           AND q.tenant = v_subject.tenant AND q.subject_key = v_subject.subject_key) THEN
-        RAISE EXCEPTION 'request % not found for % %', p_request_id, p_kind, p_subject_key
-            USING ERRCODE = 'no_data_found';
-    END IF;
+    PERFORM gdpr.require_request_of(p_request_id, p_kind, v_subject.tenant, v_subject.subject_key, p_subject_key);
     SELECT * INTO v_types FROM gdpr.subject_types(p_kind);
     v_key_match := format('= $1::%s', v_types.key_type);
     v_tenant_match := format('= $2::%s', v_types.tenant_type);
@@ -9372,6 +9375,7 @@ REVOKE ALL ON FUNCTION gdpr.require_column_basis() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.require_erasure_right() FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.require_one_subject(p_kind text, p_subject_key text, p_tenant text, p_found bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.require_register_access(p_kind text, p_level text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION gdpr.require_request_of(p_request_id bigint, p_kind text, p_tenant text, p_subject_key text, p_key_as_given text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text, p_until timestamp with time zone, p_request_id bigint, p_tenant text) FROM PUBLIC;
 GRANT ALL ON FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text, p_until timestamp with time zone, p_request_id bigint, p_tenant text) TO pgdpr_staff;
 GRANT ALL ON FUNCTION gdpr.restrict_processing(p_kind text, p_subject_key text, p_ground text, p_note text, p_until timestamp with time zone, p_request_id bigint, p_tenant text) TO pgdpr_admin;
